@@ -1,0 +1,63 @@
+# minzheng: the two commands of the README are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3.11
+UV := $(PYTHON) -m uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+# PostgreSQL for the second run of the suite (the server of this machine, trust auth).
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/minzheng
+# Debian packages the project needs: gettext (msgfmt, to compile the Chinese translations).
+APT_PACKAGES := gettext
+
+.PHONY: help env demo test test-sqlite test-postgres messages messages-update lint apt
+
+help:
+	@echo "make demo  - set up, load the demo province and serve http://127.0.0.1:8000"
+	@echo "make test  - set up and run the whole suite on SQLite and PostgreSQL"
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(BIN)/.synced: pyproject.toml uv.lock
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==0.13.8"
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard src/minzheng/locale/*/LC_MESSAGES/*.po))
+%.mo: %.po
+	msgfmt --check -o $@ $<
+
+messages: apt $(MO_FILES)
+
+env: apt $(BIN)/.synced messages
+
+demo: env
+	$(BIN)/minzheng init
+	$(BIN)/minzheng serve
+
+test: env
+	scripts/ensure-postgres "$(PG_TEST_URL)"
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	@echo "=== test suite on SQLite ==="
+	env -u DATABASE_URL $(BIN)/pytest
+
+test-postgres:
+	@echo "=== test suite on PostgreSQL ==="
+	DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest
+
+lint: env
+	$(BIN)/ruff check src tests
+
+# Refresh the Chinese catalogue after changing user-facing text; then translate the new entries.
+messages-update: env
+	cd src/minzheng && ../../$(BIN)/python -m django makemessages -l zh_Hans --no-location --settings=minzheng.settings

@@ -1,0 +1,95 @@
+"""The JSON API (django-ninja); session authentication, the same scope layer as the pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.security import django_auth
+
+from minzheng.accounts.models import Role
+from minzheng.audit.models import AuditEvent
+from minzheng.regions.models import Region
+from minzheng.regions.selectors import region_children_with_counts, region_path
+
+api = NinjaAPI(title="minzheng API", version="1", auth=django_auth, urls_namespace="api")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: Exception):
+    return api.create_response(request, {"detail": _("Please log in first.")}, status=401)
+
+
+class RegionOut(Schema):
+    code: str
+    name: str
+    level: str
+
+
+class ChildOut(RegionOut):
+    counts: dict[str, int]
+
+
+class RegionDetailOut(RegionOut):
+    path: list[RegionOut]
+    children: list[ChildOut]
+
+
+class MeOut(Schema):
+    username: str
+    role: str
+    region: RegionOut | None
+
+
+class AuditEventOut(Schema):
+    seq: int
+    at: datetime
+    actor_username: str
+    action: str
+    object_type: str
+    object_id: str
+    region_code: str
+    client_ip: str | None
+    outcome: str
+
+
+def _region_out(region: Region) -> dict:
+    return {"code": region.code, "name": region.name, "level": region.level}
+
+
+@api.get("/me", response=MeOut, summary="The logged-in user")
+def me(request: HttpRequest):
+    user = request.user
+    return {
+        "username": user.username,
+        "role": user.role,
+        "region": _region_out(user.region) if user.region else None,
+    }
+
+
+@api.get("/regions/{code}", response=RegionDetailOut, summary="A region in the user's scope")
+def region_detail(request: HttpRequest, code: str):
+    region = Region.objects.for_user(request.user).filter(code=code).first()
+    if region is None:
+        raise HttpError(
+            404, _("Region %(code)s does not exist or is outside your scope.") % {"code": code}
+        )
+    return {
+        **_region_out(region),
+        "path": [_region_out(r) for r in region_path(region)],
+        "children": [
+            {**_region_out(c.region), "counts": c.counts}
+            for c in region_children_with_counts(region)
+        ],
+    }
+
+
+@api.get("/audit/events", response=list[AuditEventOut], summary="Newest audit events in scope")
+def audit_events(request: HttpRequest, limit: int = 100):
+    if request.user.role != Role.ADMINISTRATOR:
+        raise HttpError(403, _("Only administrators may read the audit log."))
+    limit = max(1, min(limit, 1000))
+    return list(AuditEvent.objects.for_user(request.user).order_by("-seq")[:limit])

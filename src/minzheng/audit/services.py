@@ -1,0 +1,87 @@
+"""Appending to the audit log. Every read of personal data goes through `personal_data_read`."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from minzheng.audit.models import AuditEvent, AuditHead, Outcome
+
+
+def client_address(request: HttpRequest | None) -> str | None:
+    """The client's IP address as the server saw it (proxies are configured in the server)."""
+    if request is None:
+        return None
+    raw = request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return None
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    request: HttpRequest | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    region_code: str = "",
+    outcome: Outcome | str = Outcome.SUCCESS,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, atomically with the head (serialised by its row lock)."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+                event = AuditEvent(
+                    seq=head.seq + 1,
+                    at=timezone.now(),
+                    actor=user,
+                    actor_username=user.get_username() if user else "",
+                    action=action,
+                    object_type=object_type,
+                    object_id=str(object_id),
+                    region_code=region_code or "",
+                    client_ip=client_address(request),
+                    outcome=Outcome(outcome),
+                    detail=detail or {},
+                    prev_hash=head.hash,
+                )
+                event.hash = event.compute_hash()
+                event.save(force_insert=True)
+                head.seq, head.hash = event.seq, event.hash
+                head.save(update_fields=["seq", "hash"])
+                return event
+        except IntegrityError:
+            # Two first-ever appends raced to create the head row; the loser retries.
+            continue
+    raise RuntimeError("could not append to the audit chain after 5 attempts")
+
+
+def personal_data_read(
+    *,
+    actor: Any,
+    request: HttpRequest | None,
+    object_type: str,
+    object_id: str,
+    region_code: str,
+    fields: list[str] | None = None,
+    unmasked: bool = False,
+) -> AuditEvent:
+    """Record that `actor` saw personal data of one object (masked, or unmasked on purpose)."""
+    return audit_record(
+        actor=actor,
+        action="unmask" if unmasked else "read_personal",
+        request=request,
+        object_type=object_type,
+        object_id=object_id,
+        region_code=region_code,
+        detail={"fields": sorted(fields or []), "unmasked": unmasked},
+    )

@@ -1,0 +1,181 @@
+"""The `minzheng` command: thin wrappers that parse options and call one service each."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(
+    help="minzheng civil-affairs platform: set-up, data loading and operations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+regions_app = typer.Typer(help="Administrative regions.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app.add_typer(regions_app, name="regions")
+app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
+
+# The demo users mirror the test personas; one shared, policy-compliant demo password.
+DEMO_PASSWORD = "Zj@demo2026"
+DEMO_USERS = [
+    ("caseworker", "caseworker", "330102001", "清风街道经办员"),
+    ("approver", "approver", "330102", "上城区审核员"),
+    ("outsider", "caseworker", "330106001", "西溪街道经办员（另一区县）"),
+    ("analyst", "analyst", "330000", "省级分析员"),
+    ("steward", "data_steward", "330000", "省级数据管理员"),
+    ("admin", "administrator", "330000", "系统管理员"),
+]
+
+
+def _django() -> None:
+    """Configure Django once, on first use, so that `--help` stays fast."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minzheng.settings")
+    import django
+
+    django.setup()
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def init(
+    demo_users: bool = typer.Option(True, help="Create the demo users and demo townships."),
+    subcounty: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="A township/village file to load."
+    ),
+) -> None:
+    """Migrate the database, load the regions and create the demo users."""
+    _django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    typer.echo("✓ database migrated")
+    from minzheng.regions.services import DEMO_SUBCOUNTY_FILE, regions_load_divisions
+
+    report = regions_load_divisions()
+    typer.echo(
+        f"✓ divisions: {report.created} new, {report.updated} changed, {report.unchanged} unchanged"
+    )
+    files = [subcounty] if subcounty else []
+    if demo_users and subcounty is None:
+        files.append(DEMO_SUBCOUNTY_FILE)
+    for path in files:
+        _load_subcounty(path)
+    if demo_users:
+        _create_demo_users()
+
+
+def _load_subcounty(path: Path) -> None:
+    from minzheng.regions.services import RegionFileError, regions_load_file
+
+    try:
+        report = regions_load_file(path=path)
+    except RegionFileError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(
+        f"✓ {path.name}: {report.created} new, {report.updated} changed, "
+        f"{report.unchanged} unchanged ({', '.join(f'{k} {v}' for k, v in sorted(report.by_level.items()))})"
+    )
+
+
+def _create_demo_users() -> None:
+    from minzheng.accounts.models import User
+    from minzheng.accounts.services import user_create, user_set_password
+    from minzheng.regions.models import Region
+
+    typer.echo("✓ demo users (password for all: " + DEMO_PASSWORD + "):")
+    for username, role, code, full_name in DEMO_USERS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = user_create(
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                region=Region.objects.get(code=code),
+                full_name=full_name,
+            )
+        else:
+            user_set_password(user=user, password=DEMO_PASSWORD)
+        typer.echo(f"    {username:<11} {role:<14} {user.region}  {full_name}")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(2, help="Worker processes."),
+) -> None:
+    """Serve the web app and API with gunicorn (static files included)."""
+    args = [
+        "gunicorn",
+        "minzheng.wsgi:application",
+        f"--bind={host}:{port}",
+        f"--workers={workers}",
+        "--threads=4",
+        "--access-logfile=-",
+    ]
+    typer.echo(f"minzheng serving on http://{host}:{port}/")
+    os.execvp(sys.executable, [sys.executable, "-m", *args])
+
+
+@regions_app.command("load")
+def regions_load(path: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
+    """Validate and load a township/village CSV (code,name[,parent_code,level,urban_rural,lon,lat])."""
+    _django()
+    _load_subcounty(path)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; name the first broken row."""
+    _django()
+    from minzheng.audit.selectors import audit_verify as verify
+
+    report = verify()
+    if not report.ok:
+        raise _fail(f"✗ audit chain broken after {report.checked} good rows: {report.problem}")
+    typer.echo(f"✓ audit chain intact: {report.checked} rows")
+
+
+@users_app.command("create")
+def users_create(
+    username: str = typer.Option(...),
+    role: str = typer.Option(
+        ..., help="caseworker, approver, analyst, data_steward, administrator"
+    ),
+    region: str = typer.Option(..., help="Region code of the user's scope."),
+    full_name: str = typer.Option(""),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Create a user with a role and a region scope."""
+    _django()
+    from django.core.exceptions import ValidationError
+
+    from minzheng.accounts.services import user_create
+    from minzheng.regions.models import Region
+
+    scope = Region.objects.filter(code=region).first()
+    if scope is None:
+        raise _fail(f"unknown region code {region!r}")
+    try:
+        user = user_create(
+            username=username, password=password, role=role, region=scope, full_name=full_name
+        )
+    except ValidationError as exc:
+        raise _fail("; ".join(exc.messages)) from None
+    except ValueError:
+        raise _fail(f"unknown role {role!r}") from None
+    typer.echo(f"✓ created {user.username} ({user.role}, {user.region})")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

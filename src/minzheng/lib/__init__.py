@@ -1,0 +1,1 @@
+"""Framework-free helpers shared by every module (no Django import here)."""

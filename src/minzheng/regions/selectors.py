@@ -1,0 +1,76 @@
+"""Reads over the region hierarchy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count
+from django.db.models.functions import Substr
+
+from minzheng.regions.levels import Level, parent_code_of
+from minzheng.regions.models import Region
+
+
+def ancestor_codes(code: str) -> list[str]:
+    """Codes from the province down to the parent of `code`, derived from the code alone."""
+    codes: list[str] = []
+    current = parent_code_of(code)
+    while current is not None:
+        codes.append(current)
+        current = parent_code_of(current)
+    return list(reversed(codes))
+
+
+def region_ancestors(region: Region) -> list[Region]:
+    """The region's ancestors, province first, in one query."""
+    by_code = Region.objects.in_bulk(ancestor_codes(region.code))
+    return [by_code[c] for c in ancestor_codes(region.code) if c in by_code]
+
+
+def region_path(region: Region) -> list[Region]:
+    """Ancestors and the region itself, province first."""
+    return [*region_ancestors(region), region]
+
+
+def region_path_names(region: Region, sep: str = " / ") -> str:
+    """浙江省 / 杭州市 / 上城区 / …"""
+    return sep.join(r.name for r in region_path(region))
+
+
+def region_children(region: Region):
+    """The regions directly below, ordered by code."""
+    return Region.objects.filter(parent=region).order_by("code")
+
+
+def region_descendants(region: Region, level: Level | str | None = None):
+    """Every region strictly below `region`, optionally only those of one level."""
+    qs = Region.objects.within(region).exclude(code=region.code)
+    if level is not None:
+        qs = qs.filter(level=Level(level).value)
+    return qs
+
+
+@dataclass(frozen=True)
+class ChildSummary:
+    region: Region
+    counts: dict[str, int]  # level → number of regions of that level in the child's subtree
+
+
+def region_children_with_counts(region: Region) -> list[ChildSummary]:
+    """Each child with how many regions of each lower level it holds, in two queries."""
+    child_level = region.level_enum.child
+    if child_level is None:
+        return []
+    children = list(region_children(region))
+    width = child_level.prefix_length
+    rows = (
+        region_descendants(region)
+        .exclude(level=child_level.value)
+        .annotate(stem=Substr("code", 1, width))
+        .values("stem", "level")
+        .annotate(n=Count("code"))
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["stem"], {})[row["level"]] = row["n"]
+    return [ChildSummary(child, counts.get(child.prefix, {})) for child in children]

@@ -1,0 +1,49 @@
+"""The Chinese web shell: login, home, logout and the lockout page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from minzheng.regions.selectors import region_children_with_counts, region_path
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+def locked_out(
+    request: HttpRequest, credentials: dict | None = None, *args, **kwargs
+) -> HttpResponse:
+    """Shown instead of the login form while an account is locked (django-axes calls this)."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return render(
+        request,
+        "web/locked_out.html",
+        {
+            "username": username,
+            "failure_limit": settings.LOGIN_FAILURE_LIMIT,
+            "lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES,
+        },
+        status=429,
+    )
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The user's region, its path and its children with how many regions each holds."""
+    region = request.user.region
+    return render(
+        request,
+        "web/home.html",
+        {
+            "region": region,
+            "path": region_path(region) if region else [],
+            "children": region_children_with_counts(region) if region else [],
+            "idle_minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES,
+        },
+    )
