@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # serves the API docs page from its own static files, not a CDN
     "minzheng.regions",
     "minzheng.accounts",
     "minzheng.audit",

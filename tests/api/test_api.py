@@ -46,3 +46,10 @@ def test_the_audit_log_is_for_administrators_and_scoped(login, caseworker, outsi
     assert login(caseworker).get("/api/audit/events").status_code == 403
     events = login(outsider_admin).get("/api/audit/events").json()
     assert events and all(e["region_code"].startswith("330106") for e in events)
+
+
+def test_the_api_docs_need_a_login_and_load_nothing_from_outside(client, login, caseworker):
+    assert client.get("/api/docs").status_code == 302
+    page = login(caseworker).get("/api/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower() and "https://" not in page

@@ -49,7 +49,11 @@ def test_good_values_parse():
 
 
 def _manage(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     environ.update(extra_env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -15,7 +16,13 @@ from minzheng.audit.models import AuditEvent
 from minzheng.regions.models import Region
 from minzheng.regions.selectors import region_children_with_counts, region_path
 
-api = NinjaAPI(title="minzheng API", version="1", auth=django_auth, urls_namespace="api")
+api = NinjaAPI(
+    title="minzheng API",
+    version="1",
+    auth=django_auth,
+    urls_namespace="api",
+    docs_decorator=login_required,
+)
 
 
 @api.exception_handler(AuthenticationError)

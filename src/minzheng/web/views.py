@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from minzheng.regions.levels import Level
+from minzheng.regions.models import Region
 from minzheng.regions.selectors import region_children_with_counts, region_path
 
 
@@ -37,13 +39,21 @@ def locked_out(
 def home(request: HttpRequest) -> HttpResponse:
     """The user's region, its path and its children with how many regions each holds."""
     region = request.user.region
+    # Count columns: only the levels below the children's own level.
+    child_level = region.level_enum.child
+    below = [] if child_level is None else list(Level)[child_level.depth + 1 :]
+    rows = [
+        (summary.region, [summary.counts.get(level.value, 0) for level in below])
+        for summary in region_children_with_counts(region)
+    ]
     return render(
         request,
         "web/home.html",
         {
             "region": region,
-            "path": region_path(region) if region else [],
-            "children": region_children_with_counts(region) if region else [],
+            "path": region_path(region),
+            "count_labels": [Region.Levels(level.value).label for level in below],
+            "rows": rows,
             "idle_minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES,
         },
     )
