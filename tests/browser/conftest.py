@@ -32,11 +32,15 @@ def page(transactional_db, monkeypatch):
             pytest.fail(f"Chromium not found at {CHROMIUM}; `make env` installs Debian's chromium")
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 800})
         yield context.new_page()
+        # Connections opened while Playwright's loop runs belong to that context; close
+        # them here, or one outlives the test and blocks dropping the PostgreSQL test DB.
+        connections.close_all()
         context.close()
         browser.close()

@@ -50,3 +50,18 @@ def test_logout_ends_the_session(login, caseworker):
 def test_static_files_are_served_by_the_app(client, db):
     response = client.get("/static/web/site.css")
     assert response.status_code == 200
+
+
+def test_a_missing_page_is_answered_in_chinese(login, caseworker):
+    response = login(caseworker).get("/no-such-page/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "页面不存在" in page and "/no-such-page/" in page
+
+
+def test_a_csrf_failure_is_answered_in_chinese(caseworker, db):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403 and "表单已过期" in response.content.decode()
