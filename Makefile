@@ -39,8 +39,10 @@ messages: apt $(MO_FILES)
 
 env: apt $(BIN)/.synced messages
 
+DEMO_SCALE ?= 0.005
 demo: env
-	$(BIN)/minzheng init
+	$(BIN)/minzheng synth --scale $(DEMO_SCALE) --seed 1 --out var/lake
+	$(BIN)/minzheng init --subcounty var/lake/regions/subcounty.csv
 	$(BIN)/minzheng serve
 
 test: env
@@ -52,9 +54,10 @@ test-sqlite:
 	@echo "=== test suite on SQLite ==="
 	env -u DATABASE_URL $(BIN)/pytest
 
+# Lake tests (synthetic province, engine backends) touch no database: they run once.
 test-postgres:
 	@echo "=== test suite on PostgreSQL ==="
-	DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest
+	DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -m "not lake"
 
 lint: env
 	$(BIN)/ruff check src tests

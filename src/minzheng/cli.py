@@ -16,6 +16,12 @@ app = typer.Typer(
 regions_app = typer.Typer(help="Administrative regions.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+synth_app = typer.Typer(
+    help="The synthetic province: `minzheng synth --scale S --seed N --out DIR`, "
+    "`minzheng synth report DIR`.",
+    invoke_without_command=True,
+)
+app.add_typer(synth_app, name="synth")
 app.add_typer(regions_app, name="regions")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
@@ -23,11 +29,11 @@ app.add_typer(users_app, name="users")
 # The demo users mirror the test personas; one shared, policy-compliant demo password.
 DEMO_PASSWORD = "Zj@demo2026"
 DEMO_USERS = [
-    ("caseworker", "caseworker", "330102001", "清风街道经办员"),
-    ("approver", "approver", "330102", "上城区审核员"),
-    ("outsider", "caseworker", "330106001", "西溪街道经办员（另一区县）"),
-    ("analyst", "analyst", "330000", "省级分析员"),
-    ("steward", "data_steward", "330000", "省级数据管理员"),
+    ("caseworker", "caseworker", "330102001", "经办员"),
+    ("approver", "approver", "330102", "审核员"),
+    ("outsider", "caseworker", "330106001", "经办员"),
+    ("analyst", "analyst", "330000", "分析员"),
+    ("steward", "data_steward", "330000", "数据管理员"),
     ("admin", "administrator", "330000", "系统管理员"),
 ]
 
@@ -47,9 +53,12 @@ def _fail(message: str) -> typer.Exit:
 
 @app.command()
 def init(
-    demo_users: bool = typer.Option(True, help="Create the demo users and demo townships."),
+    demo_users: bool = typer.Option(True, help="Create the demo users."),
     subcounty: Path | None = typer.Option(
-        None, exists=True, dir_okay=False, help="A township/village file to load."
+        None,
+        exists=True,
+        dir_okay=False,
+        help="A township/village file to load (default with demo users: a few demo townships).",
     ),
 ) -> None:
     """Migrate the database, load the regions and create the demo users."""
@@ -92,14 +101,16 @@ def _create_demo_users() -> None:
     from minzheng.regions.models import Region
 
     typer.echo("✓ demo users (password for all: " + DEMO_PASSWORD + "):")
-    for username, role, code, full_name in DEMO_USERS:
+    for username, role, code, title in DEMO_USERS:
+        region = Region.objects.get(code=code)
+        full_name = f"{region.name}{title}"
         user = User.objects.filter(username=username).first()
         if user is None:
             user = user_create(
                 username=username,
                 password=DEMO_PASSWORD,
                 role=role,
-                region=Region.objects.get(code=code),
+                region=region,
                 full_name=full_name,
             )
         else:
@@ -174,6 +185,87 @@ def users_create(
     except ValueError:
         raise _fail(f"unknown role {role!r}") from None
     typer.echo(f"✓ created {user.username} ({user.role}, {user.region})")
+
+
+class _ProgressBar:
+    """A rich progress bar that appears with the first progress report (not before errors)."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.bar = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self.bar = Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
+            self.task = self.bar.add_task(self.description, total=total)
+            self.bar.start()
+        self.bar.update(self.task, completed=done, total=total)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@synth_app.callback()
+def synth(
+    ctx: typer.Context,
+    scale: float | None = typer.Option(None, help="1.0 is the whole province (64.6M people)."),
+    seed: int = typer.Option(1, help="The same scale and seed give the same lake, byte for byte."),
+    out: Path | None = typer.Option(None, help="The lake folder to write."),
+    force: bool = typer.Option(False, help="Replace an existing folder that is not a lake."),
+    workers: int = typer.Option(2, help="Worker processes (one county each at a time)."),
+) -> None:
+    """Generate a synthetic province as a Parquet lake, county by county."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if scale is None or out is None:
+        raise _fail("minzheng synth needs --scale and --out (see --help)")
+    from minzheng.synth.lake import SynthError, build_lake
+
+    with _ProgressBar("generating persons") as bar:
+        try:
+            manifest = build_lake(
+                scale=scale, seed=seed, out=out, force=force, workers=workers, progress=bar
+            )
+        except SynthError as exc:
+            bar.stop()
+            raise _fail(str(exc)) from None
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    typer.echo(
+        f"✓ lake at {out}: {manifest['persons']:,} persons, {rows:,} rows in "
+        f"{len(manifest['tables'])} tables; regions file {out / 'regions' / 'subcounty.csv'}"
+    )
+
+
+@synth_app.command("report")
+def synth_report(
+    lake: Path = typer.Argument(..., help="A lake written by minzheng synth."),
+    markdown: bool = typer.Option(False, help="Print a Markdown table (for docs)."),
+) -> None:
+    """Target vs achieved for every calibration target; exit 1 when one fails."""
+    from minzheng.synth.lake import SynthError
+    from minzheng.synth.report import calibration_report, render
+
+    try:
+        manifest, rows = calibration_report(lake)
+    except SynthError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(render(manifest, rows, markdown=markdown), nl=False)
+    if not all(r.ok for r in rows):
+        raise typer.Exit(code=1)
 
 
 def main() -> None:
