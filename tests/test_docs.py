@@ -21,6 +21,8 @@ def test_every_environment_variable_is_documented():
 def _commands(group, prefix=""):
     for name, command in getattr(group, "commands", {}).items():
         if getattr(command, "commands", None):
+            if getattr(command, "invoke_without_command", False):
+                yield f"{prefix}{name} --"  # the group runs on its own, with options
             yield from _commands(command, f"{prefix}{name} ")
         else:
             yield f"{prefix}{name}"

@@ -1,4 +1,5 @@
 import hashlib
+import re
 import json
 from pathlib import Path
 
@@ -196,3 +197,20 @@ def test_the_manifest_has_no_run_dependent_values(small_lake):
         "tables",
         "truth",
     }
+
+
+def test_every_table_and_column_is_documented(small_lake):
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "data" / "lake.md").read_text(
+        encoding="utf-8"
+    )
+    sections = dict(re.findall(r"^### (\w+)\n(.*?)(?=^### |\Z)", doc, re.M | re.S))
+    folders = [p for p in small_lake.iterdir() if p.is_dir() and p.name != "regions"]
+    folders += [p for p in (small_lake / "truth").iterdir()]
+    missing = []
+    for folder in folders:
+        if folder.name == "truth":
+            continue
+        schema = pq.read_schema(next(folder.glob("*/part-0.parquet")))
+        text = sections.get(folder.name, "")
+        missing += [f"{folder.name}.{c}" for c in schema.names if f"`{c}`" not in text]
+    assert missing == []

@@ -40,7 +40,16 @@ def id_numbers(region: np.ndarray, birth: np.ndarray, seq: np.ndarray) -> pa.Arr
     chars = np.empty((len(region), 18), dtype=np.uint8)
     chars[:, :17] = digits + 48
     chars[:, 17] = check
-    return pa.array(chars.view("S18").ravel()).cast(pa.string())
+    return fixed_width_strings(chars)
+
+
+def fixed_width_strings(chars: np.ndarray) -> pa.Array:
+    """An Arrow string array from an (n, width) matrix of ASCII bytes, without copying rows."""
+    n, width = chars.shape
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars))]
+    )
 
 
 def coded(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
