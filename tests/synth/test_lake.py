@@ -1,6 +1,6 @@
 import hashlib
-import re
 import json
+import re
 from pathlib import Path
 
 import duckdb

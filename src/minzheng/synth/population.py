@@ -599,18 +599,13 @@ def generate_county(
         }
     )
     # ---- civil-affairs registries ----------------------------------------------------------
-    enrol_person: list[np.ndarray] = []
-    enrol_prog: list[str] = []
-    members_of = lambda hs: np.flatnonzero(np.isin(hh, hs))  # noqa: E731
-    dibao_p = members_of(enrolled_h)
-    enrol_person.append(dibao_p)
-    enrol_prog.append("dibao")  # noqa: E702
-    dibian_p = np.flatnonzero(near)
-    enrol_person.append(dibian_p)
-    enrol_prog.append("dibian")  # noqa: E702
-    tekun_p = starts[tekun_h]
-    enrol_person.append(tekun_p)
-    enrol_prog.append("tekun")  # noqa: E702
+    # programme → enrolled person indices (insertion order is the row order)
+    enrolled: dict[str, np.ndarray] = {
+        "dibao": np.flatnonzero(np.isin(hh, enrolled_h)),
+        "dibian": np.flatnonzero(near),
+        "tekun": starts[tekun_h],
+    }
+    tekun_p = enrolled["tekun"]
     # disability subsidies: care for grades 1–2 and grade 3 intellectual/mental
     care_ok = disabled & ((grade <= 2) | ((grade == 3) & np.isin(kind, [4, 5])))
     care_ok &= ~np.isin(np.arange(n), tekun_p)
@@ -621,13 +616,9 @@ def generate_county(
         & (kind == 0)
         & (rng.random(n) < a("disability_care_stale_share") * 4)
     )
-    care_enrolled = (care_ok & ~care_missed) | care_stale
-    enrol_person.append(np.flatnonzero(care_enrolled))
-    enrol_prog.append("disability_care")  # noqa: E702
+    enrolled["disability_care"] = np.flatnonzero((care_ok & ~care_missed) | care_stale)
     in_assist = np.isin(hh, np.concatenate([enrolled_h, np.flatnonzero(cls == DIBIAN)]))
-    living = disabled & in_assist
-    enrol_person.append(np.flatnonzero(living))
-    enrol_prog.append("disability_living")  # noqa: E702
+    enrolled["disability_living"] = np.flatnonzero(disabled & in_assist)
     # children under protection: 困境儿童 first from assisted households, then the rest
     kids = np.flatnonzero(age < 18)
     kid_w = (
@@ -679,19 +670,14 @@ def generate_county(
             "snapshot_date": _const(snapshot, len(chosen)),
         }
     )
-    for c in ("orphan", "de_facto_unsupported", "kunjing"):
-        enrol_person.append(chosen[cat == c])
-        enrol_prog.append(
-            {
-                "orphan": "orphan",
-                "de_facto_unsupported": "de_facto_child",
-                "kunjing": "kunjing_child",
-            }[c]
-        )  # noqa: E702
-    ep = np.concatenate(enrol_person)
-    progs = np.concatenate(
-        [np.full(len(p), name) for p, name in zip(enrol_person, enrol_prog, strict=True)]
-    )
+    for category, programme in (
+        ("orphan", "orphan"),
+        ("de_facto_unsupported", "de_facto_child"),
+        ("kunjing", "kunjing_child"),
+    ):
+        enrolled[programme] = chosen[cat == category]
+    ep = np.concatenate(list(enrolled.values()))
+    progs = np.concatenate([np.full(len(p), name) for name, p in enrolled.items()])
     tables["enrolments"] = _table(
         {
             "id_number": ids.take(pa.array(ep)),

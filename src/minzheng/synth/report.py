@@ -45,7 +45,10 @@ def measure(
 ) -> dict[str, float]:
     """Every achieved value, by target name."""
     age = _age_sql(snapshot)
-    one = lambda sql: float(con.execute(sql).fetchone()[0] or 0.0)  # noqa: E731
+
+    def one(sql: str) -> float:
+        return float(con.execute(sql).fetchone()[0] or 0.0)
+
     income = (
         "WITH p AS (SELECT p.id_number, h.urban FROM hukou_persons p JOIN hukou_households h "
         "USING (household_id)), inc AS ("
@@ -146,8 +149,9 @@ def render(manifest: dict, rows: list[Row], markdown: bool = False) -> str:
         lines += ["| " + " | ".join(row) + " |" for row in body]
         return "\n".join(lines) + "\n"
     widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
-    fmt = lambda row: "  ".join(
-        c.ljust(w) if i == 0 else c.rjust(w)
-        for i, (c, w) in enumerate(zip(row, widths, strict=True))
-    )  # noqa: E731
+
+    def fmt(row: list[str]) -> str:
+        cells = zip(row, widths, strict=True)
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(cells))
+
     return "\n".join([title, fmt(head), *map(fmt, body)]) + "\n"
