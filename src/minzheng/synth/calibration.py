@@ -50,10 +50,12 @@ class Calibration:
     def county_weights(self) -> dict[str, float]:
         return self.raw["population"]["county_weights"]["values"]
 
-    @property
-    def dibao_standard(self) -> dict[str, float]:
-        """Monthly 低保 standard per city code."""
-        return {str(k): float(v) for k, v in self.raw["dibao_standard_2020"]["cities"].items()}
+    @staticmethod
+    def dibao_standard(date: dt.date, county: str) -> float:
+        """The monthly 低保 standard in force, from the policy engine's own parameter."""
+        from minzheng.policy.parameters import load_parameters
+
+        return float(load_parameters()["dibao.standard_monthly"].resolve(date, county).value)
 
     def assumption(self, name: str) -> Any:
         return self.raw["assumptions"][name]["value"]

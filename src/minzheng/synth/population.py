@@ -95,7 +95,7 @@ def generate_county(
     a = calibration.assumption
     today = np.datetime64(snapshot, "D")
     n = quotas.persons
-    S = calibration.dibao_standard[county.city]
+    S = calibration.dibao_standard(snapshot, county.code)
 
     # --- households and their sizes -------------------------------------------------------
     probs = np.array(a("household_size_probs"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,10 +33,11 @@ def _age_sql(snapshot: str) -> str:
     )
 
 
-def _standard_case(calibration: Calibration) -> str:
+def _standard_case(con: duckdb.DuckDBPyConnection, snapshot: str, calibration: Calibration) -> str:
+    date = dt.date.fromisoformat(snapshot)
+    counties = [r[0] for r in con.execute("SELECT DISTINCT county FROM hukou_households").fetchall()]
     whens = " ".join(
-        f"WHEN substr(county, 1, 4) = '{city[:4]}' THEN {value}"
-        for city, value in sorted(calibration.dibao_standard.items())
+        f"WHEN county = '{c}' THEN {calibration.dibao_standard(date, c)}" for c in sorted(counties)
     )
     return f"CASE {whens} END"
 
@@ -81,7 +83,8 @@ def measure(
         "dibao_recipients": one(dibao.format(expr="count(*)")),
         "dibao_rural_share": one(dibao.format(expr="avg(CASE WHEN h.urban THEN 0 ELSE 1 END)")),
         "dibao_standard_mean": one(
-            f"SELECT sum(size * ({_standard_case(calibration)})) / sum(size) FROM hukou_households"
+            f"SELECT sum(size * ({_standard_case(con, snapshot, calibration)})) / sum(size) "
+            "FROM hukou_households"
         ),
         "eldercare_institutions": one("SELECT count(*) FROM care_institutions"),
         "beds_per_1000_older": one("SELECT sum(beds) FROM care_institutions") * 1000 / older,

@@ -1,0 +1,257 @@
+"""The engine: orders rules by their dependencies and compiles them to Ibis expressions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from minzheng.lib.i18n import gettext_noop
+from minzheng.policy.errors import PolicyError
+from minzheng.policy.inputs import INPUTS, kinds
+from minzheng.policy.parameters import ParameterSet, Resolved, load_parameters
+from minzheng.policy.rules import (
+    DTYPES,
+    HOUSEHOLD,
+    MONEY,
+    PERSON,
+    Programme,
+    Rule,
+    Vars,
+    aggregate_column,
+)
+
+# Every decimal in a formula has the engine's MONEY type, so Ibis never has to reconcile two.
+PARAM_ARROW = {
+    "money": pa.decimal128(28, 8),
+    "share": pa.decimal128(28, 8),
+    "int": pa.int64(),
+    "bool": pa.bool_(),
+}
+AGG_DEFAULTS = {"sum": Decimal(0), "count": 0, "any": False}
+
+
+def default_programmes() -> list[Programme]:
+    """Every programme the platform ships, in order."""
+    from minzheng.policy.programmes.common import common
+    from minzheng.policy.programmes.dibao import dibao
+
+    return [common, dibao]
+
+
+@dataclass(frozen=True)
+class ParamTable:
+    """Parameter values per county at one date, and where each came from (for the trace)."""
+
+    table: pa.Table
+    resolved: dict[str, dict[str, Resolved]]  # county → name → resolution
+
+
+class Engine:
+    """Rules of some programmes over a parameter set (a reform is another parameter set)."""
+
+    def __init__(
+        self,
+        programmes: Iterable[Programme] | None = None,
+        parameters: ParameterSet | None = None,
+    ) -> None:
+        self.programmes = list(programmes or default_programmes())
+        self.parameters = parameters or load_parameters()
+        self.rules: dict[str, Rule] = {}
+        for programme in self.programmes:
+            for name, rule in programme.rules.items():
+                if name in self.rules or name in INPUTS:
+                    raise PolicyError(
+                        "duplicate_rule",
+                        gettext_noop("Rule %(name)s is defined twice."),
+                        name=name,
+                    )
+                self.rules[name] = rule
+        self._trace_dependencies()
+
+    # --- structure ------------------------------------------------------------------------
+    def _trace_dependencies(self) -> None:
+        names = {**kinds(), **{n: r.kind for n, r in self.rules.items()}}
+        param_kinds = {name: p.type for name, p in self.parameters.parameters.items()}
+        for name, rule in list(self.rules.items()):
+            probe = Vars(rule.entity, names, param_kinds=param_kinds)
+            rule.formula(probe)
+            for dep in probe.deps:
+                owner = self.rules[dep].entity if dep in self.rules else INPUTS[dep].entity
+                if owner != rule.entity:
+                    raise PolicyError(
+                        "wrong_entity",
+                        gettext_noop("Rule %(rule)s (%(entity)s) reads %(dep)s of another entity."),
+                        rule=name,
+                        entity=rule.entity,
+                        dep=dep,
+                    )
+            self.rules[name] = replace(
+                rule,
+                deps=tuple(dict.fromkeys(probe.deps)),
+                params=tuple(dict.fromkeys(probe.params)),
+                aggregates=tuple(dict.fromkeys(probe.aggregates)),
+                household_values=tuple(dict.fromkeys(probe.household_values)),
+            )
+
+    def _requires(self, rule: Rule) -> list[str]:
+        needed = [d for d in rule.deps if d in self.rules]
+        for _op, name, where in rule.aggregates:
+            needed += [n for n in (name, where) if n and n in self.rules]
+        needed += list(rule.household_values)
+        return needed
+
+    def order(self, outputs: Iterable[str]) -> list[Rule]:
+        """The rules the outputs need, each after everything it reads."""
+        ordered: list[Rule] = []
+        state: dict[str, int] = {}  # 1 visiting, 2 done
+
+        def visit(name: str, path: tuple[str, ...]) -> None:
+            if name not in self.rules:
+                raise PolicyError(
+                    "unknown_output", gettext_noop("There is no rule named %(name)s."), name=name
+                )
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                raise PolicyError(
+                    "cycle",
+                    gettext_noop("Rules depend on each other in a circle: %(path)s."),
+                    path=" → ".join((*path, name)),
+                )
+            state[name] = 1
+            for dep in self._requires(self.rules[name]):
+                visit(dep, (*path, name))
+            state[name] = 2
+            ordered.append(self.rules[name])
+
+        for output in outputs:
+            visit(output, ())
+        return ordered
+
+    def params_needed(self, rules: Iterable[Rule]) -> list[str]:
+        return list(dict.fromkeys(p for r in rules for p in r.params))
+
+    def params_table(self, date: dt.date, counties: Iterable[str], names: list[str]) -> ParamTable:
+        """The small table joined to every row: one row per county, one column per parameter."""
+        columns: dict[str, list] = {"county": []}
+        resolved: dict[str, dict[str, Resolved]] = {}
+        for county in sorted(set(counties)):
+            columns["county"].append(county)
+            resolved[county] = {}
+            for name in names:
+                r = self.parameters[name].resolve(date, county)
+                resolved[county][name] = r
+                columns.setdefault(f"param__{name}", []).append(r.value)
+        schema = pa.schema(
+            [pa.field("county", pa.string())]
+            + [pa.field(f"param__{n}", PARAM_ARROW[self.parameters[n].type]) for n in names]
+        )
+        return ParamTable(pa.table(columns, schema=schema), resolved)
+
+    # --- compilation ----------------------------------------------------------------------
+    def stages(self, rules: list[Rule]) -> list[list[list[Rule]]]:
+        """Rules grouped for compilation: stages alternate person (even) and household (odd);
+        within a stage, layers of rules that only read earlier layers. Few stages mean few
+        joins, few layers a shallow query: both keep planning fast."""
+        stage: dict[str, int] = {}
+        depth: dict[str, int] = {}
+        for rule in rules:  # already in dependency order
+            person = rule.entity == PERSON
+            s = 0 if person else 1
+            d = 0
+            for dep in rule.deps:
+                if dep in self.rules:
+                    s = max(s, stage[dep])
+            for _op, name, where in rule.aggregates:
+                for n in (name, where):
+                    if n in self.rules:
+                        s = max(s, stage[n] + 1)
+            for name in rule.household_values:
+                s = max(s, stage[name] + 1)
+            if (s % 2 == 0) != person:
+                s += 1
+            for dep in rule.deps:
+                if dep in self.rules and stage[dep] == s:
+                    d = max(d, depth[dep] + 1)
+            stage[rule.name], depth[rule.name] = s, d
+        grouped: dict[int, dict[int, list[Rule]]] = {}
+        for rule in rules:
+            grouped.setdefault(stage[rule.name], {}).setdefault(depth[rule.name], []).append(rule)
+        last = max(grouped, default=-1)
+        return [
+            [grouped.get(s, {}).get(d, []) for d in sorted(grouped.get(s, {}))]
+            for s in range(last + 1)
+        ]
+
+    def build(
+        self,
+        persons: ir.Table,
+        households: ir.Table,
+        params: ir.Table,
+        date: dt.date,
+        rules: list[Rule],
+    ) -> tuple[ir.Table, ir.Table]:
+        """(persons, households) with one column per rule."""
+        money = [n for n, i in INPUTS.items() if i.kind == "money" and n in persons.columns]
+        P = persons.mutate(**{n: persons[n].cast(MONEY) for n in money}).join(params, "county")
+        H = households.join(params, "county")
+        for number, layers in enumerate(self.stages(rules)):
+            stage_rules = [r for layer in layers for r in layer]
+            if number % 2 == 0:
+                wanted = [n for r in stage_rules for n in r.household_values]
+                new = [n for n in dict.fromkeys(wanted) if f"hh__{n}" not in P.columns]
+                if new:
+                    P = P.join(
+                        H.select("household_id", **{f"hh__{n}": H[n] for n in new}), "household_id"
+                    )
+            else:
+                H = self._aggregate(P, H, [a for r in stage_rules for a in r.aggregates])
+            for layer in layers:
+                table = P if number % 2 == 0 else H
+                values = {}
+                for rule in layer:
+                    vars_ = Vars(rule.entity, {}, table=table, date=date, column=table.__getitem__)
+                    values[rule.name] = rule.formula(vars_).cast(DTYPES[rule.kind])
+                if number % 2 == 0:
+                    P = P.mutate(**values)
+                else:
+                    H = H.mutate(**values)
+        return P, H
+
+    def _aggregate(self, P: ir.Table, H: ir.Table, aggregates) -> ir.Table:
+        missing = [
+            a for a in dict.fromkeys(aggregates) if aggregate_column(*a) not in H.columns
+        ]
+        if not missing:
+            return H
+        metrics = {}
+        for op, name, where in missing:
+            col = P[name]
+            cond = P[where] if where else None
+            if op == "sum":
+                metrics[aggregate_column(op, name, where)] = col.sum(where=cond)
+            elif op == "count":
+                flag = col if cond is None else col & cond
+                metrics[aggregate_column(op, name, where)] = P.household_id.count(where=flag)
+            elif op == "any":
+                flag = col if cond is None else col & cond
+                metrics[aggregate_column(op, name, where)] = ibis.ifelse(flag, 1, 0).max() == 1
+            else:
+                metrics[aggregate_column(op, name, where)] = col.max(where=cond)
+        agg = P.group_by("household_id").aggregate(**metrics)
+        H = H.left_join(agg, "household_id")
+        if "household_id_right" in H.columns:
+            H = H.drop("household_id_right")
+        fills = {}
+        for op, name, where in missing:
+            column = aggregate_column(op, name, where)
+            if op in AGG_DEFAULTS:
+                filled = H[column].fill_null(AGG_DEFAULTS[op])
+                fills[column] = filled.cast(MONEY) if op == "sum" else filled
+        return H.mutate(**fills) if fills else H

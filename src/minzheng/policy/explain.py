@@ -1,0 +1,188 @@
+"""Explaining one household: every intermediate value, its rule and the parameters it used."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import ibis
+import pyarrow as pa
+
+from minzheng.policy.engine import Engine
+from minzheng.policy.household import to_arrow
+from minzheng.policy.inputs import INPUTS
+from minzheng.policy.rules import HOUSEHOLD, PERSON
+
+
+def _json_value(value: Any, kind: str | None = None) -> Any:
+    """JSON form: amounts as strings with two decimals, integers as numbers, dates ISO."""
+    if value is None:
+        return None
+    if kind == "int" or (kind is None and isinstance(value, int) and not isinstance(value, bool)):
+        return int(value)
+    if isinstance(value, Decimal):
+        if value == value.quantize(Decimal("0.01")):
+            return f"{value:.2f}"
+        return format(value.normalize(), "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+class Explainer:
+    """Compiles the programmes once to SQL, then evaluates households on a DuckDB connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.outputs = [
+            name for p in engine.programmes for name in p.outputs.values()
+        ] or list(engine.rules)
+        self.rules = engine.order(self.outputs)
+        self.param_names = engine.params_needed(self.rules)
+        self.con = duckdb.connect()
+        self._sql: dict[dt.date, tuple[str, str]] = {}
+
+    def _compiled(self, date: dt.date, persons: pa.Table, households: pa.Table, params: pa.Table):
+        if date not in self._sql:
+            backend = ibis.duckdb.from_connection(self.con)
+            P, H = self.engine.build(
+                ibis.table(persons.schema, name="in_persons"),
+                ibis.table(households.schema, name="in_households"),
+                ibis.table(params.schema, name="in_params"),
+                date,
+                self.rules,
+            )
+            household_cols = [c for c in H.columns if c not in P.columns or c == "household_id"]
+            joined = P.join(
+                H.select(*household_cols).rename({f"hh__{c}": c for c in household_cols if c != "household_id"}),
+                "household_id",
+            )
+            self._sql[date] = (backend.compile(joined), backend.compile(H))
+        return self._sql[date]
+
+    def evaluate(self, household: dict, members: list[dict], date: dt.date) -> tuple[list[dict], dict, Any]:
+        """(person rows, household row, parameter table) with every rule's value."""
+        persons, households = to_arrow(household, members)
+        params = self.engine.params_table(date, [household["county"]], self.param_names)
+        sql_p, sql_h = self._compiled(date, persons, households, params.table)
+        self.con.register("in_persons", persons)
+        self.con.register("in_households", households)
+        self.con.register("in_params", params.table)
+        try:
+            # One query gives members with their household's values; a household without
+            # members needs the household query.
+            person_rows = self.con.sql(sql_p).to_arrow_table().to_pylist()
+            if person_rows:
+                house_row = {
+                    k[4:]: v for k, v in person_rows[0].items() if k.startswith("hh__")
+                } | {"household_id": household["household_id"]}
+            else:
+                house_row = self.con.sql(sql_h).to_arrow_table().to_pylist()[0]
+        finally:
+            for name in ("in_persons", "in_households", "in_params"):
+                self.con.unregister(name)
+        order = {m["person_id"]: i for i, m in enumerate(members)}
+        person_rows.sort(key=lambda r: order[r["person_id"]])
+        return person_rows, house_row, params
+
+    def explain(self, household: dict, members: list[dict], date: dt.date) -> dict:
+        """Results per programme and the full trace, as JSON-ready data."""
+        person_rows, house, params = self.evaluate(household, members, date)
+        resolved = params.resolved[household["county"]]
+        results = {}
+        for programme in self.engine.programmes:
+            out = programme.outputs
+            if not out:
+                continue
+            entry: dict[str, Any] = {"label": programme.label}
+            for key, rule in out.items():
+                if key == "members":
+                    entry["members"] = [r["person_id"] for r in person_rows if r[rule]]
+                elif key == "reasons":
+                    entry["reasons"] = [x for x in (house[rule] or "").split(",") if x]
+                else:
+                    entry[key] = _json_value(house[rule], self.engine.rules[rule].kind)
+            results[programme.name] = entry
+        trace_rules = {}
+        for rule in self.rules:
+            node: dict[str, Any] = {
+                "label": rule.label,
+                "entity": rule.entity,
+                "unit": rule.unit,
+                "reference": rule.reference,
+                "depends_on": list(dict.fromkeys([
+                    *rule.deps,
+                    *[n for _op, name, where in rule.aggregates for n in (name, where) if n],
+                    *rule.household_values,
+                ])),
+                "parameters": list(rule.params),
+            }
+            if rule.entity == HOUSEHOLD:
+                node["value"] = _json_value(house[rule.name], rule.kind)
+            else:
+                node["values"] = {
+                    r["person_id"]: _json_value(r[rule.name], rule.kind) for r in person_rows
+                }
+            trace_rules[rule.name] = node
+        inputs = {
+            "household": {k: _json_value(v) for k, v in household.items()},
+            "members": [{k: _json_value(v) for k, v in m.items()} for m in members],
+        }
+        return {
+            "results": results,
+            "trace": {
+                "date": date.isoformat(),
+                "county": household["county"],
+                "outputs": self.outputs,
+                "rules": trace_rules,
+                "parameters": {
+                    name: {
+                        "value": _json_value(r.value),
+                        "since": r.since.isoformat() if r.since != dt.date.min else None,
+                        "region": r.region,
+                        "label": self.engine.parameters[name].label,
+                        "unit": self.engine.parameters[name].unit,
+                    }
+                    for name, r in resolved.items()
+                },
+                "inputs": inputs,
+            },
+        }
+
+
+def render_tree(explanation: dict) -> str:
+    """A readable Chinese tree: each output, then what it was computed from, once each."""
+    trace = explanation["trace"]
+    rules, params = trace["rules"], trace["parameters"]
+    lines = [f"评估日期 {trace['date']}，区县 {trace['county']}"]
+    for name, result in explanation["results"].items():
+        amount = result.get("monthly_amount", result.get("one_off_amount", ""))
+        lines.append(f"【{result['label']}】结果：{result.get('status', '')}  金额：{amount}")
+        if result.get("reasons"):
+            lines.append(f"  不符合原因：{'、'.join(result['reasons'])}")
+    seen: set[str] = set()
+
+    def show(name: str, depth: int) -> None:
+        pad = "  " * depth
+        if name in rules:
+            node = rules[name]
+            value = node.get("value", node.get("values"))
+            if name in seen:
+                lines.append(f"{pad}- {node['label']}（{name}）= {value}  ↑见上")
+                return
+            seen.add(name)
+            lines.append(f"{pad}- {node['label']}（{name}）= {value}  〔依据：{node['reference']}〕")
+            for p in node["parameters"]:
+                info = params[p]
+                since = f"自 {info['since']} 起" if info["since"] else "改革设定"
+                lines.append(f"{pad}    · 参数 {info['label']}（{p}）= {info['value']}，{since}，区划 {info['region']}")
+            for dep in node["depends_on"]:
+                show(dep, depth + 1)
+        elif name in INPUTS:
+            lines.append(f"{pad}- 输入 {INPUTS[name].label}（{name}）")
+
+    for output in trace["outputs"]:
+        show(output, 0)
+    return "\n".join(lines) + "\n"

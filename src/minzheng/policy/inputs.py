@@ -1,0 +1,80 @@
+"""The engine's inputs: columns of the person and household tables, with their defaults.
+
+Both sources produce exactly these columns: a household file (`household.py`) for one
+household, and the lake's department feeds (`lake.py`) for a whole province.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+from minzheng.policy.rules import HOUSEHOLD, PERSON
+
+MONEY_ARROW = pa.decimal128(16, 2)
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    entity: str
+    kind: str  # money | int | bool | str | date
+    default: Any
+    label: str
+
+
+INPUTS: dict[str, Input] = {
+    i.name: i
+    for i in [
+        Input("household_id", HOUSEHOLD, "str", None, "家庭编号"),
+        Input("county", HOUSEHOLD, "str", None, "所在区县"),
+        Input("enrolled_dibao", HOUSEHOLD, "bool", False, "当前是否在保（低保）"),
+        Input("person_id", PERSON, "str", None, "身份证号码"),
+        Input("relation", PERSON, "str", "other", "与户主关系"),
+        Input("birth_date", PERSON, "date", None, "出生日期"),
+        Input("sex", PERSON, "str", None, "性别"),
+        Input("status", PERSON, "str", "normal", "人员状态"),
+        Input("disability_grade", PERSON, "int", 0, "残疾等级（0 为无）"),
+        Input("disability_kind", PERSON, "str", "", "残疾类别"),
+        Input("serious_illness", PERSON, "bool", False, "是否患重病"),
+        Input("employed", PERSON, "bool", False, "是否就业"),
+        Input("employment_start", PERSON, "date", None, "就业开始日期"),
+        Input("wage", PERSON, "money", Decimal(0), "工资性收入（月）"),
+        Input("business", PERSON, "money", Decimal(0), "经营性收入（月）"),
+        Input("property", PERSON, "money", Decimal(0), "财产性收入（月）"),
+        Input("pension", PERSON, "money", Decimal(0), "养老金（月）"),
+        Input("transfer", PERSON, "money", Decimal(0), "转移性收入（月）"),
+        Input("other", PERSON, "money", Decimal(0), "其他收入（月）"),
+        Input("exempt", PERSON, "money", Decimal(0), "不计入收入（月）"),
+        Input("deposits", PERSON, "money", Decimal(0), "存款"),
+        Input("securities", PERSON, "money", Decimal(0), "有价证券"),
+        Input("vehicles", PERSON, "int", 0, "机动车（不含豁免）"),
+        Input("commercial_property", PERSON, "int", 0, "商业用房"),
+        Input("homes", PERSON, "int", 0, "住房套数"),
+        Input("medical_oop_12m", PERSON, "money", Decimal(0), "近12个月自付医疗费用"),
+        Input("education_12m", PERSON, "money", Decimal(0), "近12个月教育支出"),
+    ]
+}
+ARROW_TYPES = {
+    "money": MONEY_ARROW,
+    "int": pa.int64(),
+    "bool": pa.bool_(),
+    "str": pa.string(),
+    "date": pa.date32(),
+}
+
+
+def schema(entity: str) -> pa.Schema:
+    """The Arrow schema of an entity's input table (persons also carry household_id, county)."""
+    fields = [pa.field(i.name, ARROW_TYPES[i.kind]) for i in INPUTS.values() if i.entity == entity]
+    if entity == PERSON:
+        fields = [pa.field("household_id", pa.string()), pa.field("county", pa.string()), *fields]
+    return pa.schema(fields)
+
+
+def kinds() -> dict[str, str]:
+    """Input name → kind (for tracing formulas)."""
+    return {name: i.kind for name, i in INPUTS.items()}
