@@ -34,10 +34,14 @@ def _tree_rss_kib(root: int) -> int:
     return total
 
 
-def run(command: list[str], interval: float = 0.1, **kwargs) -> tuple[float, float, subprocess.CompletedProcess]:
+def run(
+    command: list[str], interval: float = 0.1, **kwargs
+) -> tuple[float, float, subprocess.CompletedProcess]:
     """(seconds, peak GiB of the process tree, completed process)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs
+    )
     peak = 0
     done = threading.Event()
 
@@ -53,7 +57,11 @@ def run(command: list[str], interval: float = 0.1, **kwargs) -> tuple[float, flo
     done.set()
     sampler.join()
     seconds = time.perf_counter() - start
-    return seconds, peak / 1024 / 1024, subprocess.CompletedProcess(command, proc.returncode, out, err)
+    return (
+        seconds,
+        peak / 1024 / 1024,
+        subprocess.CompletedProcess(command, proc.returncode, out, err),
+    )
 
 
 if __name__ == "__main__":

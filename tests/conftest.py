@@ -70,3 +70,13 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture(scope="session")
+def small_lake(tmp_path_factory):
+    """A synthetic lake at scale 0.001 (about 65,000 people), built once per run."""
+    from minzheng.synth.lake import build_lake
+
+    out = tmp_path_factory.mktemp("lakes") / "small"
+    build_lake(scale=0.001, seed=7, out=out, workers=2)
+    return out

@@ -12,6 +12,8 @@ from minzheng.synth import lake as lake_module
 from minzheng.synth.lake import MARKER, SynthError, build_lake, is_lake, read_manifest
 from minzheng.synth.report import calibration_report, connect
 
+pytestmark = pytest.mark.lake
+
 
 def _digest(folder: Path) -> dict[str, str]:
     return {

@@ -1,5 +1,9 @@
+import pytest
+
 from minzheng.regions.models import Region
 from minzheng.regions.services import regions_load_divisions, regions_load_file
+
+pytestmark = pytest.mark.lake
 
 
 def test_the_generated_regions_file_loads_and_loads_again_unchanged(db, small_lake):

@@ -17,7 +17,6 @@ from minzheng.policy.inputs import INPUTS, kinds
 from minzheng.policy.parameters import ParameterSet, Resolved, load_parameters
 from minzheng.policy.rules import (
     DTYPES,
-    HOUSEHOLD,
     MONEY,
     PERSON,
     Programme,
@@ -225,9 +224,7 @@ class Engine:
         return P, H
 
     def _aggregate(self, P: ir.Table, H: ir.Table, aggregates) -> ir.Table:
-        missing = [
-            a for a in dict.fromkeys(aggregates) if aggregate_column(*a) not in H.columns
-        ]
+        missing = [a for a in dict.fromkeys(aggregates) if aggregate_column(*a) not in H.columns]
         if not missing:
             return H
         metrics = {}

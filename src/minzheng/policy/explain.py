@@ -13,7 +13,7 @@ import pyarrow as pa
 from minzheng.policy.engine import Engine
 from minzheng.policy.household import to_arrow
 from minzheng.policy.inputs import INPUTS
-from minzheng.policy.rules import HOUSEHOLD, PERSON
+from minzheng.policy.rules import HOUSEHOLD
 
 
 def _json_value(value: Any, kind: str | None = None) -> Any:
@@ -36,9 +36,9 @@ class Explainer:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.outputs = [
-            name for p in engine.programmes for name in p.outputs.values()
-        ] or list(engine.rules)
+        self.outputs = [name for p in engine.programmes for name in p.outputs.values()] or list(
+            engine.rules
+        )
         self.rules = engine.order(self.outputs)
         self.param_names = engine.params_needed(self.rules)
         self.con = duckdb.connect()
@@ -56,13 +56,17 @@ class Explainer:
             )
             household_cols = [c for c in H.columns if c not in P.columns or c == "household_id"]
             joined = P.join(
-                H.select(*household_cols).rename({f"hh__{c}": c for c in household_cols if c != "household_id"}),
+                H.select(*household_cols).rename(
+                    {f"hh__{c}": c for c in household_cols if c != "household_id"}
+                ),
                 "household_id",
             )
             self._sql[date] = (backend.compile(joined), backend.compile(H))
         return self._sql[date]
 
-    def evaluate(self, household: dict, members: list[dict], date: dt.date) -> tuple[list[dict], dict, Any]:
+    def evaluate(
+        self, household: dict, members: list[dict], date: dt.date
+    ) -> tuple[list[dict], dict, Any]:
         """(person rows, household row, parameter table) with every rule's value."""
         persons, households = to_arrow(household, members)
         params = self.engine.params_table(date, [household["county"]], self.param_names)
@@ -112,11 +116,20 @@ class Explainer:
                 "entity": rule.entity,
                 "unit": rule.unit,
                 "reference": rule.reference,
-                "depends_on": list(dict.fromkeys([
-                    *rule.deps,
-                    *[n for _op, name, where in rule.aggregates for n in (name, where) if n],
-                    *rule.household_values,
-                ])),
+                "depends_on": list(
+                    dict.fromkeys(
+                        [
+                            *rule.deps,
+                            *[
+                                n
+                                for _op, name, where in rule.aggregates
+                                for n in (name, where)
+                                if n
+                            ],
+                            *rule.household_values,
+                        ]
+                    )
+                ),
                 "parameters": list(rule.params),
             }
             if rule.entity == HOUSEHOLD:
@@ -173,11 +186,15 @@ def render_tree(explanation: dict) -> str:
                 lines.append(f"{pad}- {node['label']}（{name}）= {value}  ↑见上")
                 return
             seen.add(name)
-            lines.append(f"{pad}- {node['label']}（{name}）= {value}  〔依据：{node['reference']}〕")
+            lines.append(
+                f"{pad}- {node['label']}（{name}）= {value}  〔依据：{node['reference']}〕"
+            )
             for p in node["parameters"]:
                 info = params[p]
                 since = f"自 {info['since']} 起" if info["since"] else "改革设定"
-                lines.append(f"{pad}    · 参数 {info['label']}（{p}）= {info['value']}，{since}，区划 {info['region']}")
+                lines.append(
+                    f"{pad}    · 参数 {info['label']}（{p}）= {info['value']}，{since}，区划 {info['region']}"
+                )
             for dep in node["depends_on"]:
                 show(dep, depth + 1)
         elif name in INPUTS:

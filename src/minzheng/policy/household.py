@@ -19,7 +19,7 @@ import pyarrow as pa
 from minzheng.lib import idcard
 from minzheng.lib.i18n import gettext_noop
 from minzheng.policy.errors import HouseholdFileError
-from minzheng.policy.inputs import INPUTS, schema
+from minzheng.policy.inputs import schema
 from minzheng.policy.rules import HOUSEHOLD, PERSON
 
 RELATIONS = {"head", "spouse", "child", "parent", "grandchild", "grandparent", "sibling", "other"}
@@ -28,9 +28,23 @@ KINDS = {"physical", "visual", "hearing", "speech", "intellectual", "mental", "m
 INCOME = ("wage", "business", "property", "pension", "transfer", "other", "exempt")
 ASSETS = ("deposits", "securities")
 MEMBER_KEYS = {
-    "id", "relation", "birth_date", "sex", "status", "disability_grade", "disability_kind",
-    "serious_illness", "employed", "employment_start", "income", "assets", "vehicles",
-    "commercial_property", "homes", "medical_oop_12m", "education_12m",
+    "id",
+    "relation",
+    "birth_date",
+    "sex",
+    "status",
+    "disability_grade",
+    "disability_kind",
+    "serious_illness",
+    "employed",
+    "employment_start",
+    "income",
+    "assets",
+    "vehicles",
+    "commercial_property",
+    "homes",
+    "medical_oop_12m",
+    "education_12m",
 }
 HOUSEHOLD_KEYS = {"household_id", "county", "enrolled", "members"}
 
@@ -195,7 +209,9 @@ def _member(raw: Any, i: int, household_id: str, county: str) -> dict[str, Any]:
         "employed": _bool(raw.get("employed", False), where + "employed"),
         "employment_start": _date(raw.get("employment_start"), where + "employment_start", True),
         "vehicles": _count(raw.get("vehicles", 0), where + "vehicles"),
-        "commercial_property": _count(raw.get("commercial_property", 0), where + "commercial_property"),
+        "commercial_property": _count(
+            raw.get("commercial_property", 0), where + "commercial_property"
+        ),
         "homes": _count(raw.get("homes", 0), where + "homes"),
         "medical_oop_12m": _money(raw.get("medical_oop_12m", 0), where + "medical_oop_12m"),
         "education_12m": _money(raw.get("education_12m", 0), where + "education_12m"),
@@ -224,7 +240,7 @@ def parse_household(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         )
     enrolled = data.get("enrolled", {})
     if not isinstance(enrolled, dict):
-        raise _type_error("enrolled", enrolled, "an object such as {\"dibao\": true}")
+        raise _type_error("enrolled", enrolled, 'an object such as {"dibao": true}')
     _unknown(set(enrolled), {"dibao"}, "enrolled.")
     members = data.get("members")
     if not isinstance(members, list):
@@ -268,5 +284,3 @@ def to_arrow(household: dict[str, Any], members: list[dict[str, Any]]) -> tuple[
     persons = pa.Table.from_pylist(members, schema=schema(PERSON))
     households = pa.Table.from_pylist([household], schema=schema(HOUSEHOLD))
     return persons, households
-
-

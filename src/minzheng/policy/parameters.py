@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from functools import cache
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,9 @@ def parse_parameter(name: str, spec: Any, source: str = "") -> Parameter:
     if kind not in TYPES:
         raise ParameterError(
             "bad_type",
-            gettext_noop("Parameter %(name)s: type %(type)r is not one of money, share, int, bool."),
+            gettext_noop(
+                "Parameter %(name)s: type %(type)r is not one of money, share, int, bool."
+            ),
             name=name,
             type=kind,
         )
@@ -186,7 +188,9 @@ def parse_parameter(name: str, spec: Any, source: str = "") -> Parameter:
                 region=region,
             )
         values[region] = _dated(name, kind, dated, f"regions.{region}")
-    return Parameter(name, str(spec["label"]), str(spec["unit"]), kind, str(spec["reference"]), values)
+    return Parameter(
+        name, str(spec["label"]), str(spec["unit"]), kind, str(spec["reference"]), values
+    )
 
 
 @dataclass
@@ -216,9 +220,7 @@ class ParameterSet:
         if region is None:
             values = {PROVINCE: {dt.date.min: coerced}}
         else:
-            values = {
-                r: d for r, d in param.values.items() if not r.startswith(_prefix(region))
-            }
+            values = {r: d for r, d in param.values.items() if not r.startswith(_prefix(region))}
             values[region] = {dt.date.min: coerced}
         return ParameterSet({**self.parameters, name: replace(param, values=values)})
 

@@ -41,8 +41,13 @@ AGGREGATIONS = ("sum", "count", "any", "max")
 def placeholder(kind: str) -> ir.Value:
     """A typed literal standing in for a column while a formula's dependencies are traced."""
     samples: dict[str, Any] = {
-        "money": Decimal(0), "amount": Decimal(0), "share": Decimal(0), "int": 0,
-        "bool": False, "str": "", "date": dt.date(2000, 1, 1),
+        "money": Decimal(0),
+        "amount": Decimal(0),
+        "share": Decimal(0),
+        "int": 0,
+        "bool": False,
+        "str": "",
+        "date": dt.date(2000, 1, 1),
     }
     return ibis.literal(samples[kind], type=DTYPES[kind])
 

@@ -35,7 +35,9 @@ def _age_sql(snapshot: str) -> str:
 
 def _standard_case(con: duckdb.DuckDBPyConnection, snapshot: str, calibration: Calibration) -> str:
     date = dt.date.fromisoformat(snapshot)
-    counties = [r[0] for r in con.execute("SELECT DISTINCT county FROM hukou_households").fetchall()]
+    counties = [
+        r[0] for r in con.execute("SELECT DISTINCT county FROM hukou_households").fetchall()
+    ]
     whens = " ".join(
         f"WHEN county = '{c}' THEN {calibration.dibao_standard(date, c)}" for c in sorted(counties)
     )

@@ -9,7 +9,9 @@ from minzheng.policy.rules import PERSON, Programme
 common = Programme("common", "通用")
 
 
-@common.rule(PERSON, "int", label="年龄（周岁）", unit="years", reference="周岁：以评估日为准计算的整周岁")
+@common.rule(
+    PERSON, "int", label="年龄（周岁）", unit="years", reference="周岁：以评估日为准计算的整周岁"
+)
 def age(v):
     birth = v.birth_date
     date = v.date

@@ -1,0 +1,44 @@
+"""Backends: DuckDB by default, PySpark (local mode here) when a province outgrows one machine."""
+
+from __future__ import annotations
+
+import ibis
+
+from minzheng.lib.i18n import gettext_noop
+from minzheng.policy.errors import BackendError
+
+BACKENDS = ("duckdb", "pyspark")
+
+
+def connect(name: str = "duckdb", **options) -> ibis.BaseBackend:
+    """An Ibis connection to a backend by name."""
+    if name == "duckdb":
+        return ibis.duckdb.connect(**options)
+    if name == "pyspark":
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise BackendError(
+                "no_pyspark",
+                gettext_noop(
+                    "The pyspark backend needs the 'spark' extra (pip install minzheng[spark])."
+                ),
+            ) from None
+        session = (
+            SparkSession.builder.master(options.get("master", "local[2]"))
+            .appName("minzheng")
+            .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+            .config("spark.sql.session.timeZone", "Asia/Shanghai")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.memory", options.get("driver_memory", "4g"))
+            .config("spark.sql.shuffle.partitions", options.get("shuffle_partitions", "8"))
+            .getOrCreate()
+        )
+        session.sparkContext.setLogLevel("ERROR")
+        return ibis.pyspark.connect(session)
+    raise BackendError(
+        "unknown_backend",
+        gettext_noop("Unknown backend %(name)s; use duckdb or pyspark."),
+        name=name,
+    )

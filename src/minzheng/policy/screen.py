@@ -1,0 +1,83 @@
+"""Screening a whole lake: every household's results, written to Parquet, city by city."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import ibis
+
+from minzheng.policy.engine import Engine
+from minzheng.policy.household import counties as all_counties
+from minzheng.policy.lake import lake_inputs, open_feeds
+
+
+def household_outputs(engine: Engine) -> list[str]:
+    """The household-level outputs of every programme (amounts, status, reasons …)."""
+    outputs = []
+    for programme in engine.programmes:
+        for key, rule in programme.outputs.items():
+            if key != "members" and engine.rules[rule].entity == "household":
+                outputs.append(rule)
+    return [*dict.fromkeys(outputs), "members_counted"]
+
+
+def run(engine: Engine, con: ibis.BaseBackend, lake: Path, date: dt.date, counties: list[str]):
+    """The lazy table of results for some counties (nothing is materialised here)."""
+    feeds = open_feeds(con, lake, counties)
+    persons, households = lake_inputs(feeds, date)
+    outputs = household_outputs(engine)
+    rules = engine.order(outputs)
+    params = engine.params_table(date, counties, engine.params_needed(rules))
+    _P, H = engine.build(persons, households, ibis.memtable(params.table), date, rules)
+    return H.select("household_id", "county", *outputs)
+
+
+def screen(
+    engine: Engine,
+    con: ibis.BaseBackend,
+    lake: Path,
+    date: dt.date,
+    out: Path,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[dict]:
+    """Write results per city into `out` (complete or not at all); return the city summary."""
+    out = Path(out).resolve()
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    cities = sorted({c[:4] + "00" for c in all_counties()})
+    try:
+        for i, city in enumerate(cities):
+            counties = sorted(c for c in all_counties() if c.startswith(city[:4]))
+            table = run(engine, con, lake, date, counties)
+            part = tmp / f"city={city}"
+            part.mkdir()
+            con.to_parquet(table, part / "part-0.parquet")
+            if progress:
+                progress(i + 1, len(cities), city)
+        if out.exists():
+            shutil.rmtree(out)
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return summarise(out)
+
+
+def summarise(results: Path) -> list[dict]:
+    """Households, persons and monthly cost by city and status (from written results)."""
+    pattern = str(Path(results) / "*" / "*.parquet")
+    rows = duckdb.sql(
+        f"SELECT substr(county, 1, 4) || '00' AS city, count(*) AS households, "
+        "count(*) FILTER (WHERE dibao_status <> 'ineligible') AS dibao_households, "
+        "coalesce(sum(members_counted) FILTER (WHERE dibao_status IN ('eligible', 'gradual_exit')), 0) "
+        "AS dibao_persons, sum(dibao_monthly_amount) AS dibao_monthly_cost "
+        f"FROM read_parquet('{pattern}') GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    keys = ["city", "households", "dibao_households", "dibao_persons", "dibao_monthly_cost"]
+    return [dict(zip(keys, row, strict=True)) for row in rows]
