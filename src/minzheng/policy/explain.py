@@ -170,7 +170,7 @@ def render_tree(explanation: dict) -> str:
     trace = explanation["trace"]
     rules, params = trace["rules"], trace["parameters"]
     lines = [f"评估日期 {trace['date']}，区县 {trace['county']}"]
-    for name, result in explanation["results"].items():
+    for result in explanation["results"].values():
         amount = result.get("monthly_amount", result.get("one_off_amount", ""))
         lines.append(f"【{result['label']}】结果：{result.get('status', '')}  金额：{amount}")
         if result.get("reasons"):
