@@ -353,6 +353,15 @@ def screen(
     typer.echo(f"✓ results in {out}")
 
 
+@app.command()
+def catalogue() -> None:
+    """Print every rule and parameter with label, unit and reference (Markdown)."""
+    from minzheng.policy.catalogue import render_catalogue
+    from minzheng.policy.engine import Engine
+
+    typer.echo(render_catalogue(Engine()), nl=False)
+
+
 def main() -> None:
     """Entry point of the console script."""
     app()

@@ -1,0 +1,97 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from minzheng.cli import app
+from tests.policy.test_inputs import GOOD
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def household_file(tmp_path):
+    path = tmp_path / "household.json"
+    path.write_text(json.dumps(GOOD), encoding="utf-8")
+    return path
+
+
+def test_explain_json_has_results_and_a_trace(household_file):
+    result = runner.invoke(app, ["explain", "--input", str(household_file), "--date", "2020-12-31", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    dibao = data["results"]["dibao"]
+    assert set(dibao) >= {"status", "monthly_amount", "per_capita_income", "reasons", "members"}
+    # S = 1025 (杭州 2020), wage 1200.50 not employed: P = 1200.50 ≥ S → ineligible
+    assert dibao["status"] == "ineligible" and dibao["reasons"] == ["income_above_standard"]
+    assert data["trace"]["parameters"]["dibao.standard_monthly"] == {
+        "value": "1025.00", "since": "2020-07-01", "region": "330100",
+        "label": "最低生活保障标准", "unit": "yuan per person per month",
+    }
+    assert data["trace"]["rules"]["household_income"]["value"] == "1200.50"
+
+
+def test_explain_param_applies_a_reform(household_file):
+    result = runner.invoke(
+        app,
+        ["explain", "--input", str(household_file), "--date", "2020-12-31", "--json",
+         "--param", "dibao.standard_monthly=1300"],
+    )
+    dibao = json.loads(result.output)["results"]["dibao"]
+    assert (dibao["status"], dibao["monthly_amount"]) == ("eligible", "99.50")
+
+
+def test_explain_prints_a_chinese_tree(household_file):
+    result = runner.invoke(app, ["explain", "--input", str(household_file), "--date", "2020-12-31"])
+    assert result.exit_code == 0 and "最低生活保障" in result.output and "参数" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--param", "dibao.nope=1"], "dibao.nope"),
+        (["--param", "dibao.max_homes=many"], "max_homes"),
+    ],
+)
+def test_explain_bad_params_are_named(household_file, args, named):
+    result = runner.invoke(app, ["explain", "--input", str(household_file), "--date", "2020-12-31", *args])
+    assert result.exit_code == 1 and named in result.output
+
+
+def test_explain_a_bad_date_is_named(household_file):
+    result = runner.invoke(app, ["explain", "--input", str(household_file), "--date", "31.12.2020"])
+    assert result.exit_code == 1 and "31.12.2020" in result.output
+
+
+@pytest.mark.lake
+def test_screen_writes_results_and_a_city_summary(small_lake, tmp_path):
+    out = tmp_path / "results"
+    result = runner.invoke(app, ["screen", "--lake", str(small_lake), "--date", "2020-12-31", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(list(out.glob("city=*/part-0.parquet"))) == 11
+    assert "330100" in result.output and "331100" in result.output
+
+
+@pytest.mark.lake
+def test_screen_leaves_no_partial_output(small_lake, tmp_path, monkeypatch):
+    from minzheng.policy import screen as screen_module
+
+    real = screen_module.run
+    calls = {"n": 0}
+
+    def fail_on_the_third(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(screen_module, "run", fail_on_the_third)
+    out = tmp_path / "results"
+    result = runner.invoke(app, ["screen", "--lake", str(small_lake), "--date", "2020-12-31", "--out", str(out)])
+    assert result.exit_code != 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_screen_refuses_a_folder_that_is_not_a_lake(tmp_path):
+    result = runner.invoke(app, ["screen", "--lake", str(tmp_path), "--date", "2020-12-31", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "_lake.json" in result.output
