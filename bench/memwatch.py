@@ -68,5 +68,7 @@ if __name__ == "__main__":
     import sys
 
     secs, gib, result = run(sys.argv[1:])
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr[-2000:])
     print(f"{secs:.1f} s, peak {gib:.2f} GiB, exit {result.returncode}", file=sys.stderr)
     os._exit(result.returncode)

@@ -340,7 +340,7 @@ def screen(
     try:
         engine = _engine(param, reform)
         con = connect(backend)
-        with _ProgressBar("screening cities") as bar:
+        with _ProgressBar("screening persons") as bar:
             rows = run_screen(engine, con, lake, when, out, progress=lambda i, n, _c: bar(i, n))
     except PolicyError as exc:
         raise _fail(str(exc)) from None

@@ -19,7 +19,9 @@ GOOD = {
     "household_id": "H1",
     "county": "330102",
     "enrolled": {"dibao": False},
-    "members": [{"id": HEAD, "relation": "head", "birth_date": "1970-05-06", "income": {"wage": "1200.50"}}],
+    "members": [
+        {"id": HEAD, "relation": "head", "birth_date": "1970-05-06", "income": {"wage": "1200.50"}}
+    ],
 }
 
 
@@ -54,7 +56,12 @@ def test_a_good_file_parses_with_defaults():
         ("members.0.birth_date", "1970-05-07", "birth_mismatch", "1970-05-06"),
         ("members.0.birth_date", "06/05/1970", "wrong_type", "members[0].birth_date"),
         ("members.0.sex", "F", "sex_mismatch", "members[0].sex"),
-        ("members.0.id", HEAD[:17] + "0" if HEAD[17] != "0" else HEAD[:17] + "1", "bad_id", "members[0].id"),
+        (
+            "members.0.id",
+            HEAD[:17] + "0" if HEAD[17] != "0" else HEAD[:17] + "1",
+            "bad_id",
+            "members[0].id",
+        ),
         ("members.0.relation", "cousin", "not_allowed", "cousin"),
         ("members.0.status", "abroad", "not_allowed", "abroad"),
         ("members.0.disability_grade", 5, "wrong_type", "members[0].disability_grade"),
@@ -119,10 +126,41 @@ def test_a_parameter_file_with_the_same_date_twice_is_refused(tmp_path):
     ("spec", "code"),
     [
         ({"label": "a", "unit": "u", "type": "share", "reference": "r"}, "missing_key"),
-        ({"label": "a", "unit": "u", "type": "float", "reference": "r", "values": {dt.date(2020, 1, 1): 1}}, "bad_type"),
-        ({"label": "a", "unit": "u", "type": "int", "reference": "r", "values": {dt.date(2020, 1, 1): 1.5}}, "bad_value"),
-        ({"label": "a", "unit": "u", "type": "int", "reference": "r", "values": {"soon": 1}}, "bad_date"),
-        ({"label": "a", "unit": "u", "type": "int", "reference": "r", "values": {dt.date(2020, 1, 1): 1}, "regions": {"3301": {dt.date(2020, 1, 1): 2}}}, "bad_region"),
+        (
+            {
+                "label": "a",
+                "unit": "u",
+                "type": "float",
+                "reference": "r",
+                "values": {dt.date(2020, 1, 1): 1},
+            },
+            "bad_type",
+        ),
+        (
+            {
+                "label": "a",
+                "unit": "u",
+                "type": "int",
+                "reference": "r",
+                "values": {dt.date(2020, 1, 1): 1.5},
+            },
+            "bad_value",
+        ),
+        (
+            {"label": "a", "unit": "u", "type": "int", "reference": "r", "values": {"soon": 1}},
+            "bad_date",
+        ),
+        (
+            {
+                "label": "a",
+                "unit": "u",
+                "type": "int",
+                "reference": "r",
+                "values": {dt.date(2020, 1, 1): 1},
+                "regions": {"3301": {dt.date(2020, 1, 1): 2}},
+            },
+            "bad_region",
+        ),
     ],
 )
 def test_malformed_parameters_are_named(spec, code):

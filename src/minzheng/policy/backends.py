@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import ibis
 
 from minzheng.lib.i18n import gettext_noop
@@ -13,6 +17,11 @@ BACKENDS = ("duckdb", "pyspark")
 def connect(name: str = "duckdb", **options) -> ibis.BaseBackend:
     """An Ibis connection to a backend by name."""
     if name == "duckdb":
+        # DuckDB takes 80% of the machine's memory by default; a platform shares the machine.
+        # Beyond the limit it spills to a temporary folder; row order is never relied upon.
+        options.setdefault("memory_limit", os.environ.get("MINZHENG_DUCKDB_MEMORY", "6GB"))
+        options.setdefault("temp_directory", str(Path(tempfile.gettempdir()) / "minzheng-duckdb"))
+        options.setdefault("preserve_insertion_order", False)
         return ibis.duckdb.connect(**options)
     if name == "pyspark":
         try:

@@ -34,7 +34,11 @@ def render_catalogue(engine: Engine) -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for rule in (engine.rules[n] for n in programme.rules):
-            reads = [*rule.deps, *(f"{op}({name})" for op, name, _w in rule.aggregates), *rule.params]
+            reads = [
+                *rule.deps,
+                *(f"{op}({name})" for op, name, _w in rule.aggregates),
+                *rule.params,
+            ]
             lines.append(
                 f"| `{rule.name}` | {rule.entity} | {rule.kind} | {_cell(rule.unit)} | "
                 f"{_cell(rule.label)} | {_cell(rule.reference)} | "

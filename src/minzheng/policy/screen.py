@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import ibis
+import pyarrow.parquet as pq
 
 from minzheng.policy.engine import Engine
 from minzheng.policy.household import counties as all_counties
@@ -44,22 +45,24 @@ def screen(
     date: dt.date,
     out: Path,
     progress: Callable[[int, int, str], None] | None = None,
+    max_persons: int = 3_000_000,
 ) -> list[dict]:
-    """Write results per city into `out` (complete or not at all); return the city summary."""
+    """Write results in chunks of counties into `out` (complete or not at all); memory is
+    bounded by the chunk size, not the province. Returns the summary by city."""
     out = Path(out).resolve()
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    cities = sorted({c[:4] + "00" for c in all_counties()})
+    chunks = county_chunks(lake, max_persons)
+    total = sum(persons for _counties, persons in chunks)
+    done = 0
     try:
-        for i, city in enumerate(cities):
-            counties = sorted(c for c in all_counties() if c.startswith(city[:4]))
+        for i, (counties, persons) in enumerate(chunks):
             table = run(engine, con, lake, date, counties)
-            part = tmp / f"city={city}"
-            part.mkdir()
-            con.to_parquet(table, part / "part-0.parquet")
+            con.to_parquet(table, tmp / f"part-{i:03d}.parquet")
+            done += persons
             if progress:
-                progress(i + 1, len(cities), city)
+                progress(done, total, counties[-1])
         if out.exists():
             shutil.rmtree(out)
         os.rename(tmp, out)
@@ -69,9 +72,27 @@ def screen(
     return summarise(out)
 
 
+def county_chunks(lake: Path, max_persons: int) -> list[tuple[list[str], int]]:
+    """Consecutive counties grouped up to `max_persons` residents (from Parquet footers)."""
+    chunks: list[tuple[list[str], int]] = []
+    current: list[str] = []
+    size = 0
+    for county in sorted(all_counties()):
+        files = (Path(lake) / "hukou_persons" / f"county={county}").glob("*.parquet")
+        rows = sum(pq.read_metadata(f).num_rows for f in files)
+        if current and size + rows > max_persons:
+            chunks.append((current, size))
+            current, size = [], 0
+        current.append(county)
+        size += rows
+    if current:
+        chunks.append((current, size))
+    return chunks
+
+
 def summarise(results: Path) -> list[dict]:
-    """Households, persons and monthly cost by city and status (from written results)."""
-    pattern = str(Path(results) / "*" / "*.parquet")
+    """Households, persons and monthly cost by city (from the written results)."""
+    pattern = str(Path(results) / "*.parquet")
     rows = duckdb.sql(
         f"SELECT substr(county, 1, 4) || '00' AS city, count(*) AS households, "
         "count(*) FILTER (WHERE dibao_status <> 'ineligible') AS dibao_households, "
