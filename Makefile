@@ -59,6 +59,10 @@ test-postgres:
 	@echo "=== test suite on PostgreSQL ==="
 	DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -m "not lake"
 
+# Benchmarks need the bench group (OpenFisca for the side-by-side comparison).
+bench-env: env
+	$(UV) sync --frozen --all-extras --group bench --python $(PYTHON)
+
 lint: env
 	$(BIN)/ruff check src tests
 

@@ -76,7 +76,7 @@ def compare(folder: Path) -> dict:
         f"max(abs(m.amount - o.amount::DOUBLE)), sum(m.amount), sum(o.amount::DOUBLE) "
         f"FROM '{folder}/minzheng_results.parquet' m JOIN '{folder}/openfisca_results.parquet' o "
         "USING (household_id)"
-    ).fetchone()
+    ).fetchall()[0]
     return dict(
         zip(
             [

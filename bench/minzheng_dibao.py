@@ -13,6 +13,7 @@ from pathlib import Path
 
 import ibis
 
+from minzheng.policy.backends import connect
 from minzheng.policy.engine import Engine
 from minzheng.policy.household import counties
 
@@ -20,7 +21,7 @@ from minzheng.policy.household import counties
 def main() -> None:
     folder, date = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2])
     started = time.perf_counter()
-    con = ibis.duckdb.connect()
+    con = connect("duckdb")  # the platform's settings (memory limit, no order preservation)
     persons = con.read_parquet(str(folder / "persons.parquet"))
     households = con.read_parquet(str(folder / "households.parquet"))
     engine = Engine()

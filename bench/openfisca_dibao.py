@@ -187,12 +187,13 @@ def main() -> None:
     builder = SimulationBuilder()
     builder.create_entities(tbs)
     builder.declare_person_entity("person", persons["person_id"].to_numpy(zero_copy_only=False))
-    hh_ids = households["household_id"].to_numpy(zero_copy_only=False)
+    # OpenFisca orders groups by their sorted ids and has no empty groups: declare exactly
+    # the households that have members, sorted (the others are ineligible on both sides).
+    member_of = persons["household_id"].to_numpy(zero_copy_only=False)
+    hh_ids = np.unique(member_of)
     household = builder.declare_entity("household", hh_ids)
     builder.join_with_persons(
-        household,
-        persons["household_id"].to_numpy(zero_copy_only=False),
-        np.full(persons.num_rows, "member", dtype=object),
+        household, member_of, np.full(persons.num_rows, "member", dtype=object)
     )
     sim = builder.build(tbs)
     birth = persons["birth_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
@@ -208,7 +209,11 @@ def main() -> None:
         sim.set_input(name, period, persons[name].to_numpy())
     for name in ("employed", "serious_illness"):
         sim.set_input(name, period, persons[name].to_numpy(zero_copy_only=False))
-    county = households["county"].to_numpy(zero_copy_only=False)
+    all_ids = households["household_id"].to_numpy(zero_copy_only=False)
+    order = np.argsort(all_ids)
+    county = households["county"].to_numpy(zero_copy_only=False)[order][
+        np.searchsorted(all_ids[order], hh_ids)
+    ]
     sim.set_input("county_key", period, np.char.add("c", county.astype(str)))
     eligible = sim.calculate("dibao_eligible", period)
     amount = sim.calculate("dibao_amount", period)
