@@ -330,6 +330,9 @@ def screen(
     ),
     param: list[str] = typer.Option([], "--param", help="NAME=VALUE or NAME@REGION=VALUE."),
     backend: str = typer.Option("duckdb", help="duckdb (default) or pyspark."),
+    chunk_persons: int = typer.Option(
+        3_000_000, min=1, help="Residents per chunk of counties (memory grows with it)."
+    ),
 ) -> None:
     """Screen every household of a lake and summarise by city."""
     from minzheng.policy.backends import connect
@@ -341,7 +344,15 @@ def screen(
         engine = _engine(param, reform)
         con = connect(backend)
         with _ProgressBar("screening persons") as bar:
-            rows = run_screen(engine, con, lake, when, out, progress=lambda i, n, _c: bar(i, n))
+            rows = run_screen(
+                engine,
+                con,
+                lake,
+                when,
+                out,
+                progress=lambda i, n, _c: bar(i, n),
+                max_persons=chunk_persons,
+            )
     except PolicyError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"{'city':<8}{'households':>12}{'dibao hh':>10}{'persons':>10}{'monthly cost':>16}")

@@ -42,10 +42,21 @@ class Explainer:
         self.rules = engine.order(self.outputs)
         self.param_names = engine.params_needed(self.rules)
         self.con = duckdb.connect()
-        self._sql: dict[dt.date, tuple[str, str]] = {}
+        self._prepared: dict[dt.date, tuple[str, str]] = {}
+        self._tables_made = False
+
+    def _load(self, name: str, table: pa.Table) -> None:
+        """Replace the rows of a fixed input table: prepared statements stay valid."""
+        self.con.register("incoming", table)
+        if not self._tables_made:
+            self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM incoming LIMIT 0")
+        self.con.execute(f"DELETE FROM {name}")
+        self.con.execute(f"INSERT INTO {name} SELECT * FROM incoming")
+        self.con.unregister("incoming")
 
     def _compiled(self, date: dt.date, persons: pa.Table, households: pa.Table, params: pa.Table):
-        if date not in self._sql:
+        """Names of the two prepared statements for `date` (planned once, executed often)."""
+        if date not in self._prepared:
             backend = ibis.duckdb.from_connection(self.con)
             P, H = self.engine.build(
                 ibis.table(persons.schema, name="in_persons"),
@@ -61,8 +72,11 @@ class Explainer:
                 ),
                 "household_id",
             )
-            self._sql[date] = (backend.compile(joined), backend.compile(H))
-        return self._sql[date]
+            key = f"d{date:%Y%m%d}"
+            self.con.execute(f"PREPARE persons_{key} AS {backend.compile(joined)}")
+            self.con.execute(f"PREPARE households_{key} AS {backend.compile(H)}")
+            self._prepared[date] = (f"persons_{key}", f"households_{key}")
+        return self._prepared[date]
 
     def evaluate(
         self, household: dict, members: list[dict], date: dt.date
@@ -70,23 +84,26 @@ class Explainer:
         """(person rows, household row, parameter table) with every rule's value."""
         persons, households = to_arrow(household, members)
         params = self.engine.params_table(date, [household["county"]], self.param_names)
-        sql_p, sql_h = self._compiled(date, persons, households, params.table)
-        self.con.register("in_persons", persons)
-        self.con.register("in_households", households)
-        self.con.register("in_params", params.table)
-        try:
-            # One query gives members with their household's values; a household without
-            # members needs the household query.
-            person_rows = self.con.sql(sql_p).to_arrow_table().to_pylist()
-            if person_rows:
-                house_row = {
-                    k[4:]: v for k, v in person_rows[0].items() if k.startswith("hh__")
-                } | {"household_id": household["household_id"]}
-            else:
-                house_row = self.con.sql(sql_h).to_arrow_table().to_pylist()[0]
-        finally:
-            for name in ("in_persons", "in_households", "in_params"):
-                self.con.unregister(name)
+        for name, table in (
+            ("in_persons", persons),
+            ("in_households", households),
+            ("in_params", params.table),
+        ):
+            self._load(name, table)
+        self._tables_made = True
+        stmt_p, stmt_h = self._compiled(date, persons, households, params.table)
+        # One query gives members with their household's values; a household without members
+        # needs the household query.
+        person_rows = self.con.execute(f"EXECUTE {stmt_p}").fetchall()
+        columns = [d[0] for d in self.con.description]
+        person_rows = [dict(zip(columns, row, strict=True)) for row in person_rows]
+        if person_rows:
+            house_row = {k[4:]: v for k, v in person_rows[0].items() if k.startswith("hh__")} | {
+                "household_id": household["household_id"]
+            }
+        else:
+            row = self.con.execute(f"EXECUTE {stmt_h}").fetchall()[0]
+            house_row = dict(zip([d[0] for d in self.con.description], row, strict=True))
         order = {m["person_id"]: i for i, m in enumerate(members)}
         person_rows.sort(key=lambda r: order[r["person_id"]])
         return person_rows, house_row, params
