@@ -118,6 +118,17 @@ def build_tbs(standards: dict[str, float], shares: dict[str, float]) -> TaxBenef
                 > 0
             )
 
+    class income_after_rigid_x12(Variable):
+        value_type, entity, definition_period, label = float, Household, MONTH, "扣减后收入×12"
+
+        def formula(household, period, parameters):
+            counted = household.members("counted", period)
+            y = household.sum(household.members("net_income", period))
+            spending = household.members("medical_oop_12m", period) + household.members(
+                "education_12m", period
+            )
+            return np.maximum(0, y * 12 - household.sum(spending * counted))  # ×12, no division
+
     class dibao_eligible(Variable):
         value_type, entity, definition_period, label = bool, Household, MONTH, "符合低保"
 
@@ -126,15 +137,7 @@ def build_tbs(standards: dict[str, float], shares: dict[str, float]) -> TaxBenef
             counted = household.members("counted", period)
             n = household.sum(counted)
             s = household("standard", period)
-            y = household.sum(household.members("net_income", period))
-            rigid = household.sum(
-                (
-                    household.members("medical_oop_12m", period)
-                    + household.members("education_12m", period)
-                )
-                * counted
-            )
-            y_after = np.maximum(0, y * 12 - rigid)  # ×12, as minzheng, to avoid a division
+            y_after = household("income_after_rigid_x12", period)
             assets = household.sum(
                 (household.members("deposits", period) + household.members("securities", period))
                 * counted
@@ -158,20 +161,19 @@ def build_tbs(standards: dict[str, float], shares: dict[str, float]) -> TaxBenef
             counted = household.members("counted", period)
             n = household.sum(counted)
             s = household("standard", period)
-            y = household.sum(household.members("net_income", period))
-            rigid = household.sum(
-                (
-                    household.members("medical_oop_12m", period)
-                    + household.members("education_12m", period)
-                )
-                * counted
-            )
-            y_after = np.maximum(0, y * 12 - rigid) / 12
+            y_after = household("income_after_rigid_x12", period) / 12
             k = household.sum(household.members("increment_member", period))
             amount = s * n - y_after + p.increment_share * s * k
             return np.where(household("dibao_eligible", period), amount, 0)
 
-    for variable in (standard, net_income, increment_member, dibao_eligible, dibao_amount):
+    for variable in (
+        standard,
+        net_income,
+        increment_member,
+        income_after_rigid_x12,
+        dibao_eligible,
+        dibao_amount,
+    ):
         tbs.add_variable(variable)
     return tbs
 

@@ -67,6 +67,14 @@ def _money(values: np.ndarray) -> pa.Array:
     )
 
 
+def _feed(department: str, snapshot: dt.date, columns: dict[str, object]) -> pa.Table:
+    """A feed table: its columns, then the sending department and the snapshot date."""
+    table = _table(columns)
+    return table.append_column("department", _const(department, table.num_rows)).append_column(
+        "snapshot_date", _const(snapshot, table.num_rows)
+    )
+
+
 def _const(value: object, n: int) -> pa.Array:
     """A column of one repeated value (department, snapshot date)."""
     return pa.repeat(pa.scalar(value), int(n))
@@ -397,19 +405,21 @@ def generate_county(
     tables: dict[str, pa.Table] = {}
     hh_ids = coded(f"H{county.code}", np.arange(1, h + 1), 7)
     village_codes = _assign_villages(rng, county, urban_h)
-    tables["hukou_households"] = _table(
+    tables["hukou_households"] = _feed(
+        "公安",
+        snapshot,
         {
             "household_id": hh_ids,
             "village_code": village_codes,
             "township_code": pc.utf8_slice_codeunits(village_codes, 0, 9),
             "urban": urban_h,
             "size": sizes.astype(np.int16),
-            "department": _const("公安", h),
-            "snapshot_date": _const(snapshot, h),
-        }
+        },
     )
     hh_of_person = hh_ids.take(pa.array(hh))
-    tables["hukou_persons"] = _table(
+    tables["hukou_persons"] = _feed(
+        "公安",
+        snapshot,
         {
             "id_number": ids,
             "name": names,
@@ -420,63 +430,61 @@ def generate_county(
             "marital_status": marital.astype(str),
             "status": statuses[status],
             "school_stage": stage.astype(str),
-            "department": _const("公安", n),
-            "snapshot_date": _const(snapshot, n),
-        }
+        },
     )
     di = np.flatnonzero(dead)
-    tables["deaths"] = _table(
+    tables["deaths"] = _feed(
+        "卫健",
+        snapshot,
         {
             "id_number": ids.take(pa.array(di)),
             "death_date": _dates(death_date[di]),
-            "department": _const("卫健", len(di)),
-            "snapshot_date": _const(snapshot, len(di)),
-        }
+        },
     )
     wi = np.flatnonzero(wage > 0)
     start = today - rng.integers(30, 365 * 15, len(wi)) * DAY
-    tables["si_wages"] = _table(
+    tables["si_wages"] = _feed(
+        "人社",
+        snapshot,
         {
             "id_number": ids.take(pa.array(wi)),
             "employer_code": coded("91" + county.code, rng.integers(0, 10**9, len(wi)), 10),
             "monthly_wage": _money(wage[wi]),
             "employment_start": _dates(start),
             "insured": rng.random(len(wi)) < 0.92,
-            "department": _const("人社", len(wi)),
-            "snapshot_date": _const(snapshot, len(wi)),
-        }
+        },
     )
     pi = np.flatnonzero(pension > 0)
-    tables["pensions"] = _table(
+    tables["pensions"] = _feed(
+        "人社",
+        snapshot,
         {
             "id_number": ids.take(pa.array(pi)),
             "scheme": np.where(pension_scheme[pi] == 1, "employee", "resident"),
             "monthly_amount": _money(pension[pi]),
-            "department": _const("人社", len(pi)),
-            "snapshot_date": _const(snapshot, len(pi)),
-        }
+        },
     )
     ui = np.flatnonzero(unemployed_reg)
-    tables["unemployment"] = _table(
+    tables["unemployment"] = _feed(
+        "人社",
+        snapshot,
         {
             "id_number": ids.take(pa.array(ui)),
             "registered_date": _dates(today - rng.integers(10, 720, len(ui)) * DAY),
             "monthly_benefit": _money(benefit[ui]),
-            "department": _const("人社", len(ui)),
-            "snapshot_date": _const(snapshot, len(ui)),
-        }
+        },
     )
     ti = np.flatnonzero((wage + business + prop) > 0)
-    tables["tax_income"] = _table(
+    tables["tax_income"] = _feed(
+        "税务",
+        snapshot,
         {
             "id_number": ids.take(pa.array(ti)),
             "tax_year": np.full(len(ti), snapshot.year, dtype=np.int16),
             "wage_monthly": _money(wage[ti]),
             "business_monthly": _money(business[ti]),
             "property_monthly": _money(prop[ti]),
-            "department": _const("税务", len(ti)),
-            "snapshot_date": _const(snapshot, len(ti)),
-        }
+        },
     )
     # real estate: homes and commercial property owned by the head
     owner_h = np.concatenate(
@@ -492,15 +500,15 @@ def generate_county(
         ),
         rng.uniform(25, 300, len(owner_h)),
     )
-    tables["real_estate"] = _table(
+    tables["real_estate"] = _feed(
+        "不动产",
+        snapshot,
         {
             "property_id": coded(f"R{county.code}", np.arange(1, len(owner_h) + 1), 8),
             "owner_id_number": ids.take(pa.array(starts[owner_h])),
             "use": use,
             "floor_area_m2": np.round(area, 2),
-            "department": _const("不动产", len(owner_h)),
-            "snapshot_date": _const(snapshot, len(owner_h)),
-        }
+        },
     )
     dis_vehicle = disabled & (grade <= 2) & (kind == 0) & (rng.random(n) < 0.2)
     v_owner = np.concatenate(
@@ -517,20 +525,22 @@ def generate_county(
             np.full(dis_vehicle.sum(), "disability"),
         ]
     )
-    tables["vehicles"] = _table(
+    tables["vehicles"] = _feed(
+        "公安车管",
+        snapshot,
         {
             "plate": coded("浙", rng.integers(0, 10**6, len(v_owner)), 6),
             "owner_id_number": ids.take(pa.array(v_owner)),
             "vehicle_type": v_type,
             "exempt": v_type != "car",
-            "department": _const("公安车管", len(v_owner)),
-            "snapshot_date": _const(snapshot, len(v_owner)),
-        }
+        },
     )
     di_ = np.flatnonzero(deposits > 0)
     si_ = np.flatnonzero(securities > 0)
     banks = np.array(["工商银行", "农业银行", "中国银行", "建设银行", "农商银行", "邮储银行"])
-    tables["financial_assets"] = _table(
+    tables["financial_assets"] = _feed(
+        "金融",
+        snapshot,
         {
             "id_number": ids.take(pa.array(np.concatenate([di_, si_]))),
             "institution": np.concatenate(
@@ -538,44 +548,44 @@ def generate_county(
             ),
             "kind": np.concatenate([np.full(len(di_), "deposit"), np.full(len(si_), "securities")]),
             "balance": _money(np.concatenate([deposits[di_], securities[si_]])),
-            "department": _const("金融", len(di_) + len(si_)),
-            "snapshot_date": _const(snapshot, len(di_) + len(si_)),
-        }
+        },
     )
     bi = np.flatnonzero(business_owner)
-    tables["businesses"] = _table(
+    tables["businesses"] = _feed(
+        "市场监管",
+        snapshot,
         {
             "credit_code": coded("92" + county.code, rng.integers(0, 10**9, len(bi)), 10),
             "owner_id_number": ids.take(pa.array(bi)),
             "kind": np.where(rng.random(len(bi)) < 0.85, "individual", "company"),
             "registered_capital": _money(rng.lognormal(np.log(50000), 1.0, len(bi))),
             "status": np.where(rng.random(len(bi)) < 0.95, "active", "revoked"),
-            "department": _const("市场监管", len(bi)),
-            "snapshot_date": _const(snapshot, len(bi)),
-        }
+        },
     )
     fi = np.flatnonzero((wage > 0) & (rng.random(n) < np.where(urban_h[hh], 0.6, 0.25)))
     contrib = 0.24 * wage[fi]
-    tables["housing_fund"] = _table(
+    tables["housing_fund"] = _feed(
+        "公积金",
+        snapshot,
         {
             "id_number": ids.take(pa.array(fi)),
             "monthly_contribution": _money(contrib),
             "balance": _money(contrib * rng.uniform(6, 120, len(fi))),
-            "department": _const("公积金", len(fi)),
-            "snapshot_date": _const(snapshot, len(fi)),
-        }
+        },
     )
-    tables["medical_oop"] = _table(
+    tables["medical_oop"] = _feed(
+        "医保",
+        snapshot,
         {
             "id_number": ids.take(pa.array(rows)),
             "month": _dates(med_month),
             "oop_amount": _money(med_amount),
-            "department": _const("医保", len(rows)),
-            "snapshot_date": _const(snapshot, len(rows)),
-        }
+        },
     )
     ci = np.flatnonzero(disabled)
-    tables["disability_certs"] = _table(
+    tables["disability_certs"] = _feed(
+        "残联",
+        snapshot,
         {
             "id_number": ids.take(pa.array(ci)),
             "cert_no": pc.binary_join_element_wise(
@@ -584,19 +594,17 @@ def generate_county(
             "grade": grade[ci].astype(np.int8),
             "kind": kinds[kind[ci]],
             "issued_date": _dates(today - rng.integers(30, 3650, len(ci)) * DAY),
-            "department": _const("残联", len(ci)),
-            "snapshot_date": _const(snapshot, len(ci)),
-        }
+        },
     )
     ai = np.flatnonzero(assessed)
-    tables["elderly_capability"] = _table(
+    tables["elderly_capability"] = _feed(
+        "民政",
+        snapshot,
         {
             "id_number": ids.take(pa.array(ai)),
             "assessed_date": _dates(today - rng.integers(0, 730, len(ai)) * DAY),
             "grade": cap[ai].astype(np.int8),
-            "department": _const("民政", len(ai)),
-            "snapshot_date": _const(snapshot, len(ai)),
-        }
+        },
     )
     # ---- civil-affairs registries ----------------------------------------------------------
     # programme → enrolled person indices (insertion order is the row order)
@@ -657,7 +665,9 @@ def generate_county(
             cat == "de_facto_unsupported", parent_states[rng.integers(0, 6, len(chosen))], "alive"
         ),
     )
-    tables["children_registry"] = _table(
+    tables["children_registry"] = _feed(
+        "民政",
+        snapshot,
         {
             "id_number": ids.take(pa.array(chosen)),
             "category": cat,
@@ -666,9 +676,7 @@ def generate_county(
             "placement": np.where(
                 (cat == "orphan") & (rng.random(len(chosen)) < 0.3), "institution", "family"
             ),
-            "department": _const("民政", len(chosen)),
-            "snapshot_date": _const(snapshot, len(chosen)),
-        }
+        },
     )
     for category, programme in (
         ("orphan", "orphan"),
@@ -678,15 +686,15 @@ def generate_county(
         enrolled[programme] = chosen[cat == category]
     ep = np.concatenate(list(enrolled.values()))
     progs = np.concatenate([np.full(len(p), name) for name, p in enrolled.items()])
-    tables["enrolments"] = _table(
+    tables["enrolments"] = _feed(
+        "民政",
+        snapshot,
         {
             "id_number": ids.take(pa.array(ep)),
             "household_id": hh_ids.take(pa.array(hh[ep])),
             "programme": progs,
             "start_date": _dates(today - rng.integers(30, 365 * 6, len(ep)) * DAY),
-            "department": _const("民政", len(ep)),
-            "snapshot_date": _const(snapshot, len(ep)),
-        }
+        },
     )
     tables.update(_institutions(rng, county, quotas, today, calibration))
     # social workers and volunteers are residents
@@ -697,26 +705,26 @@ def generate_county(
         if len(adults)
         else adults
     )
-    tables["social_workers"] = _table(
+    tables["social_workers"] = _feed(
+        "民政",
+        snapshot,
         {
             "certificate_no": coded(f"SW{county.code}", np.arange(1, len(sw) + 1), 6),
             "id_number": ids.take(pa.array(sw)),
             "level": np.array(["assistant", "intermediate", "senior"])[
                 rng.choice(3, len(sw), p=[0.75, 0.24, 0.01])
             ],
-            "department": _const("民政", len(sw)),
-            "snapshot_date": _const(snapshot, len(sw)),
-        }
+        },
     )
     vi = np.flatnonzero((age >= 14) & (rng.random(n) < a("volunteer_share") / 0.88))
-    tables["volunteers"] = _table(
+    tables["volunteers"] = _feed(
+        "民政",
+        snapshot,
         {
             "volunteer_id": coded(f"V{county.code}", np.arange(1, len(vi) + 1), 8),
             "id_number": ids.take(pa.array(vi)),
             "hours_12m": np.round(rng.gamma(1.2, 20, len(vi)), 1),
-            "department": _const("民政", len(vi)),
-            "snapshot_date": _const(snapshot, len(vi)),
-        }
+        },
     )
 
     # ---- truth (never read by the platform) ---------------------------------------------
@@ -795,7 +803,9 @@ def _institutions(
     towns = [t["code"] for t in county.townships]
     inst_ids = coded(f"Y{county.code}", np.arange(1, k + 1), 4)
     out = {
-        "care_institutions": _table(
+        "care_institutions": _feed(
+            "民政",
+            snapshot,
             {
                 "institution_id": inst_ids,
                 "name": pa.array([f"{county.name}第{i + 1}养老院" for i in range(k)], pa.string()),
@@ -806,9 +816,7 @@ def _institutions(
                 "beds": beds.astype(np.int32),
                 "nursing_beds": nursing.astype(np.int32),
                 "dementia_beds": dementia.astype(np.int32),
-                "department": _const("民政", k),
-                "snapshot_date": _const(snapshot, k),
-            }
+            },
         )
     }
     staff_per = np.maximum(1, np.ceil(beds / 4).astype(np.int64)) if k else beds
@@ -818,7 +826,9 @@ def _institutions(
     certified = np.zeros(m, dtype=bool)
     if m:
         certified[rng.choice(m, min(certified_total, m), replace=False)] = True
-    out["care_staff"] = _table(
+    out["care_staff"] = _feed(
+        "民政",
+        snapshot,
         {
             "staff_id": coded(f"S{county.code}", np.arange(1, m + 1), 6),
             "institution_id": inst_ids.take(pa.array(inst_of_staff))
@@ -826,12 +836,12 @@ def _institutions(
             else pa.array([], pa.string()),
             "role": np.where(certified | (rng.random(m) < 0.4), "carer", "other"),
             "certified": certified,
-            "department": _const("民政", m),
-            "snapshot_date": _const(snapshot, m),
-        }
+        },
     )
     j = quotas.social_orgs
-    out["social_orgs"] = _table(
+    out["social_orgs"] = _feed(
+        "民政",
+        snapshot,
         {
             "org_id": coded("51" + county.code, np.arange(1, j + 1), 10),
             "kind": np.array(["association", "service_org", "foundation"])[
@@ -839,8 +849,6 @@ def _institutions(
             ],
             "registered_date": _dates(today - rng.integers(30, 365 * 30, j) * DAY),
             "township_code": pa.array(np.array(towns)[rng.integers(0, len(towns), j)], pa.string()),
-            "department": _const("民政", j),
-            "snapshot_date": _const(snapshot, j),
-        }
+        },
     )
     return out
