@@ -120,3 +120,22 @@ def test_screen_refuses_a_folder_that_is_not_a_lake(tmp_path):
         ["screen", "--lake", str(tmp_path), "--date", "2020-12-31", "--out", str(tmp_path / "o")],
     )
     assert result.exit_code == 1 and "_lake.json" in result.output
+
+
+def test_the_engine_explains_and_runs_with_a_reform_as_data():
+    import ibis
+
+    from minzheng.policy.household import parse_household, to_arrow
+    from minzheng.policy.reforms import Reform
+
+    engine = Engine()
+    explained = engine.explain(GOOD, DATE)["results"]["dibao"]
+    assert explained["status"] == "ineligible"
+    persons, households = to_arrow(*parse_household(GOOD))
+    table = engine.run(
+        ibis.memtable(persons), ibis.memtable(households), DATE,
+        ["dibao_status", "dibao_monthly_amount"],
+        reform=Reform("提标", {"dibao.standard_monthly": 1300}),
+    )
+    row = table.to_pyarrow().to_pylist()[0]
+    assert (row["dibao_status"], str(row["dibao_monthly_amount"])) == ("eligible", "99.50")

@@ -15,6 +15,7 @@ from minzheng.lib.i18n import gettext_noop
 from minzheng.policy.errors import PolicyError
 from minzheng.policy.inputs import INPUTS, kinds
 from minzheng.policy.parameters import ParameterSet, Resolved, load_parameters
+from minzheng.policy.reforms import Reform
 from minzheng.policy.rules import (
     DTYPES,
     MONEY,
@@ -72,6 +73,34 @@ class Engine:
                     )
                 self.rules[name] = rule
         self._trace_dependencies()
+        self._explainer = None
+
+    # --- the two entry points -------------------------------------------------------------
+    def explain(self, household: dict, date: dt.date) -> dict:
+        """Explain one household (a household file as a dict): results and the full trace."""
+        from minzheng.policy.explain import Explainer
+        from minzheng.policy.household import parse_household
+
+        if self._explainer is None:
+            self._explainer = Explainer(self)
+        return self._explainer.explain(*parse_household(household), date)
+
+    def run(
+        self,
+        persons: ir.Table,
+        households: ir.Table,
+        date: dt.date,
+        outputs: list[str],
+        reform: Reform | None = None,
+    ) -> ir.Table:
+        """A lazy household table of `outputs` over input tables of any backend."""
+        from minzheng.policy.household import counties
+
+        engine = self if reform is None else Engine(self.programmes, reform.apply(self.parameters))
+        rules = engine.order(outputs)
+        params = engine.params_table(date, counties(), engine.params_needed(rules))
+        _P, H = engine.build(persons, households, ibis.memtable(params.table), date, rules)
+        return H.select("household_id", "county", *outputs)
 
     # --- structure ------------------------------------------------------------------------
     def _trace_dependencies(self) -> None:

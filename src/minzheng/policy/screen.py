@@ -29,13 +29,8 @@ def household_outputs(engine: Engine) -> list[str]:
 
 def run(engine: Engine, con: ibis.BaseBackend, lake: Path, date: dt.date, counties: list[str]):
     """The lazy table of results for some counties (nothing is materialised here)."""
-    feeds = open_feeds(con, lake, counties)
-    persons, households = lake_inputs(feeds, date)
-    outputs = household_outputs(engine)
-    rules = engine.order(outputs)
-    params = engine.params_table(date, counties, engine.params_needed(rules))
-    _P, H = engine.build(persons, households, ibis.memtable(params.table), date, rules)
-    return H.select("household_id", "county", *outputs)
+    persons, households = lake_inputs(open_feeds(con, lake, counties), date)
+    return engine.run(persons, households, date, household_outputs(engine))
 
 
 def screen(
