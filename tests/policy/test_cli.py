@@ -133,9 +133,51 @@ def test_the_engine_explains_and_runs_with_a_reform_as_data():
     assert explained["status"] == "ineligible"
     persons, households = to_arrow(*parse_household(GOOD))
     table = engine.run(
-        ibis.memtable(persons), ibis.memtable(households), DATE,
+        ibis.memtable(persons),
+        ibis.memtable(households),
+        DATE,
         ["dibao_status", "dibao_monthly_amount"],
         reform=Reform("提标", {"dibao.standard_monthly": 1300}),
     )
     row = table.to_pyarrow().to_pylist()[0]
     assert (row["dibao_status"], str(row["dibao_monthly_amount"])) == ("eligible", "99.50")
+
+
+def test_a_reform_can_replace_a_rule_and_keep_its_metadata():
+    import ibis
+
+    from minzheng.policy.household import parse_household, to_arrow
+    from minzheng.policy.reforms import Reform
+
+    def no_deduction(v):
+        return ibis.literal(0).cast("decimal(28, 8)")
+
+    household = json.loads(json.dumps(GOOD))
+    household["members"][0]["employed"] = True
+    reform = Reform(
+        "取消就业扣减", {"dibao.standard_monthly": 1300}, {"employment_deduction": no_deduction}
+    )
+    persons, households = to_arrow(*parse_household(household))
+    base = Engine().run(
+        ibis.memtable(persons),
+        ibis.memtable(households),
+        DATE,
+        ["dibao_monthly_amount"],
+        reform=Reform("提标", {"dibao.standard_monthly": 1300}),
+    )
+    reformed = Engine().run(
+        ibis.memtable(persons),
+        ibis.memtable(households),
+        DATE,
+        ["dibao_monthly_amount"],
+        reform=reform,
+    )
+    # with the deduction: 1300 − (1200.50 − 390) = 489.50; without: 1300 − 1200.50 = 99.50
+    assert str(base.to_pyarrow()["dibao_monthly_amount"][0]) == "489.50"
+    assert str(reformed.to_pyarrow()["dibao_monthly_amount"][0]) == "99.50"
+    engine = Engine(reform=reform)
+    assert engine.rules["employment_deduction"].label == "就业成本扣减"
+    explained = engine.explain(household, DATE)
+    assert explained["trace"]["rules"]["employment_deduction"]["values"] == {
+        household["members"][0]["id"]: "0.00"
+    }

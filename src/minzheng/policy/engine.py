@@ -59,6 +59,7 @@ class Engine:
         self,
         programmes: Iterable[Programme] | None = None,
         parameters: ParameterSet | None = None,
+        reform: Reform | None = None,
     ) -> None:
         self.programmes = list(programmes or default_programmes())
         self.parameters = parameters or load_parameters()
@@ -72,6 +73,16 @@ class Engine:
                         name=name,
                     )
                 self.rules[name] = rule
+        if reform is not None:
+            self.parameters = reform.apply(self.parameters)
+            for name, formula in reform.rules.items():
+                if name not in self.rules:
+                    raise PolicyError(
+                        "unknown_output",
+                        gettext_noop("There is no rule named %(name)s."),
+                        name=name,
+                    )
+                self.rules[name] = replace(self.rules[name], formula=formula)
         self._trace_dependencies()
         self._explainer = None
 
@@ -96,7 +107,7 @@ class Engine:
         """A lazy household table of `outputs` over input tables of any backend."""
         from minzheng.policy.household import counties
 
-        engine = self if reform is None else Engine(self.programmes, reform.apply(self.parameters))
+        engine = self if reform is None else Engine(self.programmes, self.parameters, reform)
         rules = engine.order(outputs)
         params = engine.params_table(date, counties(), engine.params_needed(rules))
         _P, H = engine.build(persons, households, ibis.memtable(params.table), date, rules)

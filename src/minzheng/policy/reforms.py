@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,12 @@ from minzheng.policy.parameters import ParameterSet
 
 @dataclass(frozen=True)
 class Reform:
+    """Parameter overrides and, where a rule itself changes, replacement formulas by rule name
+    (keeping the rule's entity, type, label and reference)."""
+
     name: str
     overrides: dict[str, Any] = field(default_factory=dict)  # "name" or "name@REGION" → value
+    rules: dict[str, Callable] = field(default_factory=dict)  # rule name → new formula
 
     def apply(self, parameters: ParameterSet) -> ParameterSet:
         """A new parameter set with the overrides (a whole-province value replaces regions)."""
