@@ -276,9 +276,9 @@ def _date_option(value: str, option: str = "--date") -> dt.date:
         raise _fail(f"{option} {value!r}: expected a date YYYY-MM-DD") from None
 
 
-def _engine(params: list[str], reform: Path | None = None):
-    """The engine with a reform file and --param assignments applied."""
-    from minzheng.policy.engine import Engine
+def _engine(params: list[str], reform: Path | None = None, programmes: list[str] | None = None):
+    """The engine (optionally some programmes only) with a reform file and --param applied."""
+    from minzheng.policy.engine import Engine, default_programmes
     from minzheng.policy.parameters import load_parameters
     from minzheng.policy.reforms import load_reform, parse_assignments
 
@@ -287,7 +287,14 @@ def _engine(params: list[str], reform: Path | None = None):
         parameters = load_reform(reform).apply(parameters)
     if params:
         parameters = parse_assignments(params).apply(parameters)
-    return Engine(parameters=parameters)
+    chosen = default_programmes()
+    if programmes:
+        known = {p.name for p in chosen}
+        unknown = sorted(set(programmes) - known)
+        if unknown:
+            raise _fail(f"--programme {unknown[0]!r}: one of {', '.join(sorted(known))}")
+        chosen = [p for p in chosen if p.name in {"common", *programmes}]
+    return Engine(chosen, parameters)
 
 
 @app.command()
@@ -333,6 +340,9 @@ def screen(
     chunk_persons: int = typer.Option(
         3_000_000, min=1, help="Residents per chunk of counties (memory grows with it)."
     ),
+    programme: list[str] = typer.Option(
+        [], "--programme", help="Screen only these programmes (default: the whole catalogue)."
+    ),
 ) -> None:
     """Screen every household of a lake and summarise by city."""
     from minzheng.policy.backends import connect
@@ -341,7 +351,7 @@ def screen(
 
     when = _date_option(date)
     try:
-        engine = _engine(param, reform)
+        engine = _engine(param, reform, programme)
         con = connect(backend)
         with _ProgressBar("screening persons") as bar:
             rows = run_screen(
@@ -355,11 +365,17 @@ def screen(
             )
     except PolicyError as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"{'city':<8}{'households':>12}{'dibao hh':>10}{'persons':>10}{'monthly cost':>16}")
+    typer.echo(
+        f"{'city':<8}{'households':>12}{'dibao hh':>10}{'persons':>10}{'dibao cost':>15}"
+        f"{'dibian hh':>10}{'tekun hh':>9}{'all monthly':>15}{'one-off':>14}{'medical ref':>12}"
+    )
     for r in rows:
         typer.echo(
             f"{r['city']:<8}{r['households']:>12,}{r['dibao_households']:>10,}"
-            f"{r['dibao_persons']:>10,}{r['dibao_monthly_cost']:>16,.2f}"
+            f"{r['dibao_persons']:>10,}{r['dibao_monthly_cost']:>15,.2f}"
+            f"{r.get('dibian_households', 0):>10,}{r.get('tekun_households', 0):>9,}"
+            f"{r.get('monthly_total') or 0:>15,.2f}{r.get('one_off_total') or 0:>14,.2f}"
+            f"{r.get('medical_referrals') or 0:>12,}"
         )
     typer.echo(f"✓ results in {out}")
 

@@ -37,10 +37,21 @@ def _with(path: str, value):
 
 def test_a_good_file_parses_with_defaults():
     household, members = parse_household(GOOD)
-    assert household == {"household_id": "H1", "county": "330102", "enrolled_dibao": False}
+    assert household == {
+        "household_id": "H1",
+        "county": "330102",
+        "enrolled_dibao": False,
+        "emergency_loss": 0,
+    }
     member = members[0]
     assert member["sex"] == "M" and member["status"] == "normal" and member["vehicles"] == 0
     assert str(member["wage"]) == "1200.50" and member["employment_start"] is None
+    assert member["supporter_capable"] is True and member["capability_grade"] == 0
+    assert (member["father_status"], member["placement"], member["student"]) == (
+        "alive",
+        "family",
+        False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -72,6 +83,11 @@ def test_a_good_file_parses_with_defaults():
         ("enrolled.tekun", True, "unknown_field", "enrolled.tekun"),
         ("members", {}, "wrong_type", "members"),
         ("household_id", "", "wrong_type", "household_id"),
+        ("members.0.capability_grade", 5, "wrong_type", "members[0].capability_grade"),
+        ("members.0.father_status", "abroad", "not_allowed", "members[0].father_status"),
+        ("members.0.placement", "street", "not_allowed", "members[0].placement"),
+        ("members.0.supporter_capable", "no", "wrong_type", "members[0].supporter_capable"),
+        ("emergency_loss", -1, "negative", "emergency_loss"),
     ],
 )
 def test_each_bad_field_is_named(path, value, code, named):

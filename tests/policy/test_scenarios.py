@@ -40,12 +40,15 @@ def household_from(case: dict) -> dict:
             "id", make(case["county"], dt.date.fromisoformat(member["birth_date"]), 10 + i)
         )
         members.append(member)
-    return {
+    household = {
         "household_id": "S1",
         "county": case["county"],
         "enrolled": {"dibao": bool(case.get("enrolled", False))},
         "members": members,
     }
+    if "emergency_loss" in case:
+        household["emergency_loss"] = case["emergency_loss"]
+    return household
 
 
 _explainers: dict[tuple, Explainer] = {}
@@ -65,14 +68,42 @@ def test_there_are_at_least_thirty_dibao_scenarios():
     assert sum(name.startswith("dibao:") for name, _ in CASES) >= 30
 
 
+PROGRAMMES = {"dibao", "dibian", "tekun", "linshi", "child", "disability", "elderly"}
+
+
+def test_every_programme_has_its_scenarios():
+    counts = {p: 0 for p in PROGRAMMES}
+    for _name, case in CASES:
+        for programme in case.get("expect", {}):
+            if programme in PROGRAMMES:
+                counts[programme] += 1
+    minimum = {"tekun": 12, "child": 12, "disability": 12, "dibian": 8, "linshi": 8, "elderly": 8}
+    assert {p: counts[p] for p in minimum} == {p: max(counts[p], n) for p, n in minimum.items()}, (
+        counts
+    )
+
+
 @pytest.mark.parametrize(("name", "case"), CASES, ids=[n for n, _ in CASES])
 def test_scenario(name, case):
-    result = explain_case(case)["results"]["dibao"]
+    explanation = explain_case(case)
     ids = [m.get("id") for m in household_from(case)["members"]]
-    for key, expected in case["expect"].items():
-        if key == "members":
-            assert result["members"] == [ids[i] for i in expected], name
-        elif key == "members_count":
-            assert len(result["members"]) == expected, name
+    expect = case.get("expect", {})
+    by_programme = expect if set(expect) <= PROGRAMMES else {"dibao": expect}
+    for programme, expected_results in by_programme.items():
+        result = explanation["results"][programme]
+        for key, expected in expected_results.items():
+            if key == "members":
+                assert result["members"] == [ids[i] for i in expected], f"{name}: {programme}"
+            elif key == "members_count":
+                assert len(result["members"]) == expected, name
+            else:
+                assert result[key] == expected, f"{name}: {programme}.{key}"
+    referrals = {r["kind"]: r for r in explanation["referrals"]}
+    for kind, expected in case.get("referrals", {}).items():
+        if kind == "housing":
+            assert (kind in referrals) == expected, f"{name}: housing referral"
         else:
-            assert result[key] == expected, f"{name}: {key}"
+            got = referrals[kind]["members"] if kind in referrals else []
+            assert got == [ids[i] for i in expected], f"{name}: {kind} referral"
+    if "total" in case:
+        assert explanation["totals"]["monthly_amount"] == case["total"], name

@@ -38,10 +38,19 @@ AGG_DEFAULTS = {"sum": Decimal(0), "count": 0, "any": False}
 
 def default_programmes() -> list[Programme]:
     """Every programme the platform ships, in order."""
+    from minzheng.policy.programmes.bundle import bundle
+    from minzheng.policy.programmes.catalogue import (
+        child,
+        dibian,
+        disability,
+        elderly,
+        linshi,
+        tekun,
+    )
     from minzheng.policy.programmes.common import common
     from minzheng.policy.programmes.dibao import dibao
 
-    return [common, dibao]
+    return [common, dibao, dibian, tekun, linshi, child, disability, elderly, bundle]
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,11 @@ class Engine:
         if self._explainer is None:
             self._explainer = Explainer(self)
         return self._explainer.explain(*parse_household(household), date)
+
+    def bundle(self, household: dict, date: dt.date) -> dict:
+        """Every programme, the household's totals and the referrals (the explain results)."""
+        explanation = self.explain(household, date)
+        return {k: explanation[k] for k in ("results", "totals", "referrals")}
 
     def run(
         self,

@@ -13,6 +13,7 @@ import pyarrow as pa
 from minzheng.policy.engine import Engine
 from minzheng.policy.household import to_arrow
 from minzheng.policy.inputs import INPUTS
+from minzheng.policy.programmes.bundle import REFERRALS
 from minzheng.policy.rules import HOUSEHOLD
 
 
@@ -36,23 +37,26 @@ class Explainer:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.outputs = [name for p in engine.programmes for name in p.outputs.values()] or list(
+        self.outputs = [name for p in engine.programmes for name in p.outputs.values()]
+        self.referrals = {k: r for k, r in REFERRALS.items() if r in engine.rules}
+        self.outputs = list(dict.fromkeys([*self.outputs, *self.referrals.values()])) or list(
             engine.rules
         )
         self.rules = engine.order(self.outputs)
         self.param_names = engine.params_needed(self.rules)
-        self.con = duckdb.connect()
+        # One thread: a household is a few rows, and scheduling threads costs more than it saves.
+        self.con = duckdb.connect(config={"threads": 1})
         self._prepared: dict[dt.date, tuple[str, str]] = {}
         self._tables_made = False
 
     def _load(self, name: str, table: pa.Table) -> None:
-        """Replace the rows of a fixed input table: prepared statements stay valid."""
-        self.con.register("incoming", table)
+        """Replace the rows of a fixed input table. The Arrow table is inserted through a
+        relation, not registered as a view: registering changes the catalog, and a catalog
+        change makes every prepared statement bind and plan again (≈ 50 ms)."""
         if not self._tables_made:
-            self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM incoming LIMIT 0")
+            self.con.from_arrow(table).limit(0).create(name)
         self.con.execute(f"DELETE FROM {name}")
-        self.con.execute(f"INSERT INTO {name} SELECT * FROM incoming")
-        self.con.unregister("incoming")
+        self.con.from_arrow(table).insert_into(name)
 
     def _compiled(self, date: dt.date, persons: pa.Table, households: pa.Table, params: pa.Table):
         """Names of the two prepared statements for `date` (planned once, executed often)."""
@@ -115,7 +119,7 @@ class Explainer:
         results = {}
         for programme in self.engine.programmes:
             out = programme.outputs
-            if not out:
+            if not out or programme.name == "bundle":
                 continue
             entry: dict[str, Any] = {"label": programme.label}
             for key, rule in out.items():
@@ -160,8 +164,39 @@ class Explainer:
             "household": {k: _json_value(v) for k, v in household.items()},
             "members": [{k: _json_value(v) for k, v in m.items()} for m in members],
         }
+        referrals = []
+        for kind, rule in self.referrals.items():
+            if self.engine.rules[rule].entity == HOUSEHOLD:
+                if house[rule]:
+                    referrals.append(
+                        {
+                            "kind": kind,
+                            "label": self.engine.rules[rule].label,
+                            "household": True,
+                            "members": [],
+                        }
+                    )
+            else:
+                members_ = [r["person_id"] for r in person_rows if r[rule]]
+                if members_:
+                    referrals.append(
+                        {
+                            "kind": kind,
+                            "label": self.engine.rules[rule].label,
+                            "household": False,
+                            "members": members_,
+                        }
+                    )
+        totals = {}
+        if "bundle_monthly_total" in house:
+            totals = {
+                "monthly_amount": _json_value(house["bundle_monthly_total"], "amount"),
+                "one_off_amount": _json_value(house.get("linshi_one_off_amount"), "amount"),
+            }
         return {
             "results": results,
+            "totals": totals,
+            "referrals": referrals,
             "trace": {
                 "date": date.isoformat(),
                 "county": household["county"],

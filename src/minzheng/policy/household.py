@@ -46,7 +46,24 @@ MEMBER_KEYS = {
     "medical_oop_12m",
     "education_12m",
 }
-HOUSEHOLD_KEYS = {"household_id", "county", "enrolled", "members"}
+MEMBER_KEYS |= {
+    "supporter_capable",
+    "capability_grade",
+    "father_status",
+    "mother_status",
+    "placement",
+    "student",
+}
+HOUSEHOLD_KEYS = {"household_id", "county", "enrolled", "members", "emergency_loss"}
+PARENT_STATUSES = {
+    "alive",
+    "deceased",
+    "missing",
+    "prison",
+    "severe_disability",
+    "serious_illness",
+    "rehab",
+}
 
 
 @cache
@@ -112,6 +129,12 @@ def _money(value: Any, field: str) -> Decimal:
 def _count(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _type_error(field, value, "a whole number ≥ 0")
+    return value
+
+
+def _capability(value: Any, field: str) -> int:
+    if isinstance(value, bool) or value not in (0, 1, 2, 3, 4):
+        raise _type_error(field, value, "a capability grade 0–4 (GB/T 42195-2022)")
     return value
 
 
@@ -215,6 +238,18 @@ def _member(raw: Any, i: int, household_id: str, county: str) -> dict[str, Any]:
         "homes": _count(raw.get("homes", 0), where + "homes"),
         "medical_oop_12m": _money(raw.get("medical_oop_12m", 0), where + "medical_oop_12m"),
         "education_12m": _money(raw.get("education_12m", 0), where + "education_12m"),
+        "supporter_capable": _bool(raw.get("supporter_capable", True), where + "supporter_capable"),
+        "capability_grade": _capability(raw.get("capability_grade", 0), where + "capability_grade"),
+        "father_status": _choice(
+            raw.get("father_status", "alive"), where + "father_status", PARENT_STATUSES
+        ),
+        "mother_status": _choice(
+            raw.get("mother_status", "alive"), where + "mother_status", PARENT_STATUSES
+        ),
+        "placement": _choice(
+            raw.get("placement", "family"), where + "placement", {"family", "institution"}
+        ),
+        "student": _bool(raw.get("student", False), where + "student"),
     }
     for key in INCOME:
         row[key] = _money(income.get(key, 0), f"{where}income.{key}")
@@ -261,6 +296,7 @@ def parse_household(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "household_id": household_id,
         "county": county,
         "enrolled_dibao": _bool(enrolled.get("dibao", False), "enrolled.dibao"),
+        "emergency_loss": _money(data.get("emergency_loss", 0), "emergency_loss"),
     }
     return household, rows
 

@@ -32,6 +32,7 @@ INPUTS: dict[str, Input] = {
         Input("household_id", HOUSEHOLD, "str", None, "家庭编号"),
         Input("county", HOUSEHOLD, "str", None, "所在区县"),
         Input("enrolled_dibao", HOUSEHOLD, "bool", False, "当前是否在保（低保）"),
+        Input("emergency_loss", HOUSEHOLD, "money", Decimal(0), "近3个月突发事件损失"),
         Input("person_id", PERSON, "str", None, "身份证号码"),
         Input("relation", PERSON, "str", "other", "与户主关系"),
         Input("birth_date", PERSON, "date", None, "出生日期"),
@@ -56,6 +57,12 @@ INPUTS: dict[str, Input] = {
         Input("homes", PERSON, "int", 0, "住房套数"),
         Input("medical_oop_12m", PERSON, "money", Decimal(0), "近12个月自付医疗费用"),
         Input("education_12m", PERSON, "money", Decimal(0), "近12个月教育支出"),
+        Input("supporter_capable", PERSON, "bool", True, "有具备赡养抚养扶养能力的义务人"),
+        Input("capability_grade", PERSON, "int", 0, "老年人能力等级（0–4）"),
+        Input("father_status", PERSON, "str", "alive", "父亲状况"),
+        Input("mother_status", PERSON, "str", "alive", "母亲状况"),
+        Input("placement", PERSON, "str", "family", "安置方式"),
+        Input("student", PERSON, "bool", False, "是否在校学生"),
     ]
 }
 ARROW_TYPES = {

@@ -28,6 +28,8 @@ FEEDS = (
     "medical_oop",
     "disability_certs",
     "enrolments",
+    "elderly_capability",
+    "children_registry",
 )
 
 
@@ -115,10 +117,34 @@ def lake_inputs(feeds: dict[str, ir.Table], date: dt.date) -> tuple[ir.Table, ir
     disability = by_id(
         c, disability_grade=c.grade.cast("int64").min(), disability_kind=c.kind.max()
     )
+    a = feeds["elderly_capability"]
+    capability = by_id(a, capability_grade=a.grade.cast("int64").max())
+    k = feeds["children_registry"]
+    children = by_id(
+        k,
+        father_status=k.father_status.max(),
+        mother_status=k.mother_status.max(),
+        placement=k.placement.max(),
+    )
+    h = feeds["hukou_households"]
 
     persons = alive
-    for extra in (wages, tax, pensions, transfers, assets, vehicles, estate, medical, disability):
+    for extra in (
+        wages,
+        tax,
+        pensions,
+        transfers,
+        assets,
+        vehicles,
+        estate,
+        medical,
+        disability,
+        capability,
+        children,
+    ):
         persons = persons.left_join(extra, persons.id_number == extra.pid).drop("pid")
+    sizes = h.select(hid=h.household_id, household_size=h.size)
+    persons = persons.left_join(sizes, persons.household_id == sizes.hid).drop("hid")
     columns = {
         "household_id": persons.household_id,
         "county": persons.county,
@@ -135,6 +161,12 @@ def lake_inputs(feeds: dict[str, ir.Table], date: dt.date) -> tuple[ir.Table, ir
         "exempt": ibis.literal(0).cast(MONEY),
         "other": ibis.literal(0).cast(MONEY),
         "education_12m": ibis.literal(0).cast(MONEY),
+        # No feed names legal supporters: people living alone are taken to have none capable.
+        "supporter_capable": persons.household_size.fill_null(1) > 1,
+        "father_status": persons.father_status.fill_null("alive"),
+        "mother_status": persons.mother_status.fill_null("alive"),
+        "placement": persons.placement.fill_null("family"),
+        "student": persons.school_stage.fill_null("") != "",
     }
     for name, spec in INPUTS.items():
         if spec.entity != PERSON or name in columns:
@@ -147,11 +179,11 @@ def lake_inputs(feeds: dict[str, ir.Table], date: dt.date) -> tuple[ir.Table, ir
 
     e = feeds["enrolments"]
     enrolled = e.filter(e.programme == "dibao").select(hid=e.household_id).distinct()
-    h = feeds["hukou_households"]
     households = h.left_join(enrolled, h.household_id == enrolled.hid)
     households = households.select(
         household_id=households.household_id,
         county=households.county,
         enrolled_dibao=households.hid.notnull(),
+        emergency_loss=ibis.literal(0).cast(MONEY),
     )
     return persons, households

@@ -86,14 +86,37 @@ def county_chunks(lake: Path, max_persons: int) -> list[tuple[list[str], int]]:
 
 
 def summarise(results: Path) -> list[dict]:
-    """Households, persons and monthly cost by city (from the written results)."""
+    """Households, caseloads and costs by city, for the programmes the results hold."""
     pattern = str(Path(results) / "*.parquet")
+    columns = {
+        name
+        for (name,) in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{pattern}')")
+        .select("column_name")
+        .fetchall()
+    }
+    metrics = {
+        "households": "count(*)",
+        "dibao_households": "count(*) FILTER (WHERE dibao_status <> 'ineligible')",
+        "dibao_persons": "coalesce(sum(members_counted) FILTER "
+        "(WHERE dibao_status IN ('eligible', 'gradual_exit')), 0)",
+        "dibao_monthly_cost": "sum(dibao_monthly_amount)",
+        "dibian_households": "count(*) FILTER (WHERE dibian_status = 'eligible')",
+        "tekun_households": "count(*) FILTER (WHERE tekun_status = 'eligible')",
+        "monthly_total": "sum(bundle_monthly_total)",
+        "one_off_total": "sum(linshi_one_off_amount)",
+        "medical_referrals": "sum(referral_medical_count)",
+    }
+    needs = {
+        "dibian_households": "dibian_status",
+        "tekun_households": "tekun_status",
+        "monthly_total": "bundle_monthly_total",
+        "one_off_total": "linshi_one_off_amount",
+        "medical_referrals": "referral_medical_count",
+    }
+    chosen = {k: v for k, v in metrics.items() if needs.get(k, "county") in columns}
+    select = ", ".join(f"{v} AS {k}" for k, v in chosen.items())
     rows = duckdb.sql(
-        f"SELECT substr(county, 1, 4) || '00' AS city, count(*) AS households, "
-        "count(*) FILTER (WHERE dibao_status <> 'ineligible') AS dibao_households, "
-        "coalesce(sum(members_counted) FILTER (WHERE dibao_status IN ('eligible', 'gradual_exit')), 0) "
-        "AS dibao_persons, sum(dibao_monthly_amount) AS dibao_monthly_cost "
+        f"SELECT substr(county, 1, 4) || '00' AS city, {select} "
         f"FROM read_parquet('{pattern}') GROUP BY 1 ORDER BY 1"
     ).fetchall()
-    keys = ["city", "households", "dibao_households", "dibao_persons", "dibao_monthly_cost"]
-    return [dict(zip(keys, row, strict=True)) for row in rows]
+    return [dict(zip(["city", *chosen], row, strict=True)) for row in rows]

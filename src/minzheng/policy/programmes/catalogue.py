@@ -1,0 +1,370 @@
+"""The rest of the social-assistance catalogue (issue #5): 低边, 特困, 临时救助, children,
+the two disability subsidies and the elderly allowance. Same conventions as 低保."""
+
+from __future__ import annotations
+
+import ibis
+
+from minzheng.policy.rules import HOUSEHOLD, MONEY, PERSON, Programme
+
+COVERED = ["eligible", "gradual_exit"]
+PARENT_GONE = ["deceased", "missing"]
+PARENT_UNABLE = ["deceased", "missing", "prison", "severe_disability", "serious_illness", "rehab"]
+
+
+def _zero():
+    return ibis.literal(0, type=MONEY)
+
+
+def _status(flag):
+    return ibis.ifelse(flag, "eligible", "ineligible")
+
+
+# --- 低边 ----------------------------------------------------------------------------------
+dibian = Programme("dibian", "最低生活保障边缘家庭")
+REF_DIBIAN = "浙江省最低生活保障边缘家庭认定办法"
+
+
+@dibian.rule(
+    HOUSEHOLD,
+    "bool",
+    label="低边家庭",
+    reference=f"{REF_DIBIAN}：非低保，人均收入低于 dibian.income_multiple 倍标准，人均金融资产不超过 dibian.asset_limit_months 个月标准，车辆、商业用房、住房条件同低保",
+)
+def dibian_eligible(v):
+    standard = v.param("dibao.standard_monthly")
+    n = v.members_counted
+    return (
+        ~v.dibao_status.isin(COVERED)
+        & (n > 0)
+        & (v.income_after_rigid_x12 < 12 * v.param("dibian.income_multiple") * standard * n)
+        & (
+            v.sum("financial_assets", where="counted")
+            <= v.param("dibian.asset_limit_months") * standard * n
+        )
+        & v.vehicles_ok
+        & v.commercial_ok
+        & v.housing_ok
+    )
+
+
+@dibian.rule(HOUSEHOLD, "str", label="低边认定结果", reference=REF_DIBIAN)
+def dibian_status(v):
+    return _status(v.dibian_eligible)
+
+
+@dibian.rule(PERSON, "bool", label="低边家庭成员", reference=REF_DIBIAN)
+def dibian_member(v):
+    return v.counted & v.household("dibian_eligible")
+
+
+dibian.outputs = {"status": "dibian_status", "members": "dibian_member"}
+
+# --- 特困 ----------------------------------------------------------------------------------
+tekun = Programme("tekun", "特困人员救助供养")
+REF_TEKUN = "浙江省特困人员救助供养办法"
+
+
+@tekun.rule(
+    PERSON,
+    "bool",
+    label="无劳动能力",
+    reference=f"{REF_TEKUN}：60 周岁以上、16 周岁以下、一二级残疾或三级智力精神残疾",
+)
+def no_labour_capacity(v):
+    grade = v.disability_grade
+    return (
+        (v.age >= 60)
+        | (v.age < 16)
+        | ((grade >= 1) & (grade <= 2))
+        | ((grade == 3) & v.disability_kind.isin(["intellectual", "mental"]))
+    )
+
+
+@tekun.rule(PERSON, "bool", label="孤儿", reference="孤儿认定：父母均死亡或宣告失踪")
+def child_orphan(v):
+    return (v.age < 18) & v.father_status.isin(PARENT_GONE) & v.mother_status.isin(PARENT_GONE)
+
+
+@tekun.rule(
+    PERSON,
+    "bool",
+    label="特困人员",
+    reference=f"{REF_TEKUN}：无劳动能力、无生活来源（本人收入低于低保标准）、财产符合、无法定义务人或义务人无能力，孤儿除外",
+)
+def tekun_entitled(v):
+    standard = v.param("dibao.standard_monthly")
+    return (
+        v.counted
+        & v.no_labour_capacity
+        & (v.counted_income < standard)
+        & (v.financial_assets <= v.param("dibao.asset_limit_months") * standard)
+        & ~v.supporter_capable
+        & ~v.child_orphan
+    )
+
+
+@tekun.rule(
+    PERSON,
+    "money",
+    label="特困供养金额（个人）",
+    unit="yuan/month",
+    reference=f"{REF_TEKUN}：基本生活 tekun.basic_multiple × 标准，照料护理按能力等级 × 最低工资",
+)
+def tekun_person_amount(v):
+    grade = v.capability_grade
+    share = ibis.cases(
+        (grade <= 1, v.param("tekun.care_share_self")),
+        (grade <= 3, v.param("tekun.care_share_partial")),
+        else_=v.param("tekun.care_share_full"),
+    )
+    amount = v.param("tekun.basic_multiple") * v.param("dibao.standard_monthly") + share * v.param(
+        "common.minimum_wage_monthly"
+    )
+    return ibis.ifelse(v.tekun_entitled, amount, _zero())
+
+
+@tekun.rule(HOUSEHOLD, "str", label="特困认定结果", reference=REF_TEKUN)
+def tekun_status(v):
+    return _status(v.any("tekun_entitled"))
+
+
+@tekun.rule(HOUSEHOLD, "amount", label="特困供养月金额", unit="yuan/month", reference=REF_TEKUN)
+def tekun_monthly_amount(v):
+    return v.divide_round(v.sum("tekun_person_amount"), 1)
+
+
+tekun.outputs = {
+    "status": "tekun_status",
+    "monthly_amount": "tekun_monthly_amount",
+    "members": "tekun_entitled",
+}
+
+# --- children ------------------------------------------------------------------------------
+child = Programme("child", "孤儿、事实无人抚养儿童和困境儿童保障")
+REF_CHILD = "浙江省孤儿、事实无人抚养儿童、困境儿童基本生活保障"
+
+
+@child.rule(
+    PERSON,
+    "str",
+    label="儿童保障类别",
+    reference=f"{REF_CHILD}：依次认定孤儿、事实无人抚养儿童、困境儿童",
+)
+def child_category(v):
+    under18 = v.age < 18
+    de_facto = v.father_status.isin(PARENT_UNABLE) & v.mother_status.isin(PARENT_UNABLE)
+    grade = v.disability_grade
+    difficulty = (
+        v.household("dibao_status").isin(COVERED)
+        | v.tekun_entitled
+        | ((grade >= 1) & (grade <= 2))
+        | v.serious_illness
+    )
+    return ibis.cases(
+        (under18 & v.child_orphan, "orphan"),
+        (under18 & de_facto, "de_facto_unsupported"),
+        (under18 & difficulty, "kunjing"),
+        else_="",
+    )
+
+
+@child.rule(
+    PERSON,
+    "money",
+    label="儿童保障年金额（个人）",
+    unit="yuan/year",
+    reference=f"{REF_CHILD}：集中供养孤儿标准；散居孤儿与事实无人抚养儿童 child.orphan_family_share；困境儿童 child.kunjing_share",
+)
+def child_yearly_amount(v):
+    full = v.param("child.orphan_institution_yearly")
+    family = v.param("child.orphan_family_share") * full
+    return ibis.cases(
+        ((v.child_category == "orphan") & (v.placement == "institution"), full),
+        (v.child_category == "orphan", family),
+        (v.child_category == "de_facto_unsupported", family),
+        (v.child_category == "kunjing", v.param("child.kunjing_share") * full),
+        else_=_zero(),
+    )
+
+
+@child.rule(PERSON, "bool", label="儿童保障对象", reference=REF_CHILD)
+def child_beneficiary(v):
+    return v.child_category != ""
+
+
+@child.rule(HOUSEHOLD, "str", label="儿童保障认定结果", reference=REF_CHILD)
+def child_status(v):
+    return _status(v.any("child_beneficiary"))
+
+
+@child.rule(
+    HOUSEHOLD,
+    "amount",
+    label="儿童保障月金额",
+    unit="yuan/month",
+    reference=f"{REF_CHILD}：月金额 = 年金额 / 12",
+)
+def child_monthly_amount(v):
+    return v.divide_round(v.sum("child_yearly_amount"), 12)
+
+
+child.outputs = {
+    "status": "child_status",
+    "monthly_amount": "child_monthly_amount",
+    "members": "child_beneficiary",
+}
+
+# --- 残疾人两项补贴 -------------------------------------------------------------------------
+disability = Programme("disability", "残疾人两项补贴")
+REF_DIS = "浙江省困难残疾人生活补贴和重度残疾人护理补贴制度"
+
+
+@disability.rule(
+    PERSON,
+    "money",
+    label="困难残疾人生活补贴",
+    unit="yuan/month",
+    reference=f"{REF_DIS}：低保（含单人户施保本人）或低边家庭的持证残疾人，disability.living_share × 标准；特困供养人员除外",
+)
+def disability_living(v):
+    status = v.household("dibao_status")
+    in_assistance = (
+        status.isin(COVERED)
+        | ((status == "single_person") & v.dibao_beneficiary)
+        | v.household("dibian_eligible")
+    )
+    qualifies = (v.disability_grade >= 1) & ~v.tekun_entitled & in_assistance
+    return ibis.ifelse(
+        qualifies, v.param("disability.living_share") * v.param("dibao.standard_monthly"), _zero()
+    )
+
+
+@disability.rule(
+    PERSON,
+    "money",
+    label="重度残疾人护理补贴",
+    unit="yuan/month",
+    reference=f"{REF_DIS}：一级 disability.care_share_grade1、二级 disability.care_share_grade2、三级智力精神 disability.care_share_grade3_mental × 标准，不论收入；特困供养人员除外",
+)
+def disability_care(v):
+    grade = v.disability_grade
+    share = ibis.cases(
+        (grade == 1, v.param("disability.care_share_grade1")),
+        (grade == 2, v.param("disability.care_share_grade2")),
+        (
+            (grade == 3) & v.disability_kind.isin(["intellectual", "mental"]),
+            v.param("disability.care_share_grade3_mental"),
+        ),
+        else_=_zero(),
+    )
+    return ibis.ifelse(v.tekun_entitled, _zero(), share * v.param("dibao.standard_monthly"))
+
+
+@disability.rule(PERSON, "bool", label="两项补贴对象", reference=REF_DIS)
+def disability_beneficiary(v):
+    return (v.disability_living > 0) | (v.disability_care > 0)
+
+
+@disability.rule(HOUSEHOLD, "str", label="两项补贴认定结果", reference=REF_DIS)
+def disability_status(v):
+    return _status(v.any("disability_beneficiary"))
+
+
+@disability.rule(HOUSEHOLD, "amount", label="两项补贴月金额", unit="yuan/month", reference=REF_DIS)
+def disability_monthly_amount(v):
+    return v.divide_round(v.sum("disability_living") + v.sum("disability_care"), 1)
+
+
+disability.outputs = {
+    "status": "disability_status",
+    "monthly_amount": "disability_monthly_amount",
+    "members": "disability_beneficiary",
+}
+
+# --- 高龄津贴 -------------------------------------------------------------------------------
+elderly = Programme("elderly", "高龄津贴")
+REF_ELDERLY = "浙江省高龄津贴（各市自定标准）"
+
+
+@elderly.rule(
+    PERSON,
+    "money",
+    label="高龄津贴（个人）",
+    unit="yuan/month",
+    reference=f"{REF_ELDERLY}：80–89、90–99、100 周岁以上分档",
+)
+def elderly_allowance(v):
+    return ibis.cases(
+        (~v.counted, _zero()),
+        (v.age >= 100, v.param("elderly.allowance_100")),
+        (v.age >= 90, v.param("elderly.allowance_90")),
+        (v.age >= 80, v.param("elderly.allowance_80")),
+        else_=_zero(),
+    )
+
+
+@elderly.rule(PERSON, "bool", label="高龄津贴对象", reference=REF_ELDERLY)
+def elderly_beneficiary(v):
+    return v.elderly_allowance > 0
+
+
+@elderly.rule(HOUSEHOLD, "str", label="高龄津贴认定结果", reference=REF_ELDERLY)
+def elderly_status(v):
+    return _status(v.any("elderly_beneficiary"))
+
+
+@elderly.rule(HOUSEHOLD, "amount", label="高龄津贴月金额", unit="yuan/month", reference=REF_ELDERLY)
+def elderly_monthly_amount(v):
+    return v.divide_round(v.sum("elderly_allowance"), 1)
+
+
+elderly.outputs = {
+    "status": "elderly_status",
+    "monthly_amount": "elderly_monthly_amount",
+    "members": "elderly_beneficiary",
+}
+
+# --- 临时救助 -------------------------------------------------------------------------------
+linshi = Programme("linshi", "临时救助")
+REF_LINSHI = "浙江省临时救助办法"
+
+
+@linshi.rule(
+    HOUSEHOLD,
+    "money",
+    label="临时救助金额（未舍入）",
+    unit="yuan, one-off",
+    reference=f"{REF_LINSHI}：急难型 min(损失, linshi.emergency_max_months × 标准)；支出型 min(max(0, 支出 − linshi.expenditure_income_share × 12 × 月收入) × linshi.support_rate, linshi.max_months × 标准)；合计不超过 linshi.max_months × 标准；须符合低边财产条件",
+)
+def linshi_amount_raw(v):
+    standard = v.param("dibao.standard_monthly")
+    cap = v.param("linshi.max_months") * standard
+    emergency = ibis.least(v.emergency_loss, v.param("linshi.emergency_max_months") * standard)
+    spending = v.sum("rigid_expenditure_12m", where="counted")
+    excess = ibis.greatest(
+        _zero(), spending - v.param("linshi.expenditure_income_share") * 12 * v.household_income
+    )
+    expenditure = ibis.least(excess * v.param("linshi.support_rate"), cap)
+    assets_ok = (
+        v.sum("financial_assets", where="counted")
+        <= v.param("dibian.asset_limit_months") * standard * v.members_counted
+    )
+    return ibis.ifelse(
+        assets_ok & (v.members_counted > 0), ibis.least(emergency + expenditure, cap), _zero()
+    )
+
+
+@linshi.rule(
+    HOUSEHOLD, "amount", label="临时救助金额（一次性）", unit="yuan, one-off", reference=REF_LINSHI
+)
+def linshi_one_off_amount(v):
+    return v.divide_round(v.linshi_amount_raw, 1)
+
+
+@linshi.rule(HOUSEHOLD, "str", label="临时救助认定结果", reference=REF_LINSHI)
+def linshi_status(v):
+    return _status(v.linshi_amount_raw > 0)
+
+
+linshi.outputs = {"status": "linshi_status", "one_off_amount": "linshi_one_off_amount"}
