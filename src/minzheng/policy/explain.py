@@ -50,9 +50,9 @@ class Explainer:
         self._tables_made = False
 
     def _load(self, name: str, table: pa.Table) -> None:
-        """Replace the rows of a fixed input table. The Arrow table is inserted through a
-        relation, not registered as a view: registering changes the catalog, and a catalog
-        change makes every prepared statement bind and plan again (≈ 50 ms)."""
+        """Replace the rows of a fixed input table that the prepared statements read.
+        (DuckDB still binds and optimises a prepared statement on every EXECUTE — about
+        55 ms for 低保, more for the catalogue; see docs/benchmarks.md.)"""
         if not self._tables_made:
             self.con.from_arrow(table).limit(0).create(name)
         self.con.execute(f"DELETE FROM {name}")
