@@ -20,6 +20,38 @@ def _status(flag):
     return ibis.ifelse(flag, "eligible", "ineligible")
 
 
+def household_summary(
+    programme: Programme, *, members: str, amount: str, reference: str, months: int = 1
+) -> None:
+    """The household rules of a programme paid to persons: its status (eligible when a member
+    is) and its monthly amount (the members' amounts, divided by `months`, rounded once), and
+    what `explain` reports."""
+
+    def status(v):
+        return _status(v.any(members))
+
+    def monthly_amount(v):
+        return v.divide_round(v.sum(amount), months)
+
+    status.__name__ = f"{programme.name}_status"
+    monthly_amount.__name__ = f"{programme.name}_monthly_amount"
+    programme.rule(HOUSEHOLD, "str", label=f"{programme.label}认定结果", reference=reference)(
+        status
+    )
+    programme.rule(
+        HOUSEHOLD,
+        "amount",
+        label=f"{programme.label}月金额",
+        unit="yuan/month",
+        reference=reference,
+    )(monthly_amount)
+    programme.outputs = {
+        "status": status.__name__,
+        "monthly_amount": monthly_amount.__name__,
+        "members": members,
+    }
+
+
 # --- 低边 ----------------------------------------------------------------------------------
 dibian = Programme("dibian", "最低生活保障边缘家庭")
 REF_DIBIAN = "浙江省最低生活保障边缘家庭认定办法"
@@ -124,21 +156,9 @@ def tekun_person_amount(v):
     return ibis.ifelse(v.tekun_entitled, amount, _zero())
 
 
-@tekun.rule(HOUSEHOLD, "str", label="特困认定结果", reference=REF_TEKUN)
-def tekun_status(v):
-    return _status(v.any("tekun_entitled"))
-
-
-@tekun.rule(HOUSEHOLD, "amount", label="特困供养月金额", unit="yuan/month", reference=REF_TEKUN)
-def tekun_monthly_amount(v):
-    return v.divide_round(v.sum("tekun_person_amount"), 1)
-
-
-tekun.outputs = {
-    "status": "tekun_status",
-    "monthly_amount": "tekun_monthly_amount",
-    "members": "tekun_entitled",
-}
+household_summary(
+    tekun, members="tekun_entitled", amount="tekun_person_amount", reference=REF_TEKUN
+)
 
 # --- children ------------------------------------------------------------------------------
 child = Programme("child", "孤儿、事实无人抚养儿童和困境儿童保障")
@@ -193,27 +213,13 @@ def child_beneficiary(v):
     return v.child_category != ""
 
 
-@child.rule(HOUSEHOLD, "str", label="儿童保障认定结果", reference=REF_CHILD)
-def child_status(v):
-    return _status(v.any("child_beneficiary"))
-
-
-@child.rule(
-    HOUSEHOLD,
-    "amount",
-    label="儿童保障月金额",
-    unit="yuan/month",
+household_summary(
+    child,
+    members="child_beneficiary",
+    amount="child_yearly_amount",
+    months=12,
     reference=f"{REF_CHILD}：月金额 = 年金额 / 12",
 )
-def child_monthly_amount(v):
-    return v.divide_round(v.sum("child_yearly_amount"), 12)
-
-
-child.outputs = {
-    "status": "child_status",
-    "monthly_amount": "child_monthly_amount",
-    "members": "child_beneficiary",
-}
 
 # --- 残疾人两项补贴 -------------------------------------------------------------------------
 disability = Programme("disability", "残疾人两项补贴")
@@ -266,21 +272,19 @@ def disability_beneficiary(v):
     return (v.disability_living > 0) | (v.disability_care > 0)
 
 
-@disability.rule(HOUSEHOLD, "str", label="两项补贴认定结果", reference=REF_DIS)
-def disability_status(v):
-    return _status(v.any("disability_beneficiary"))
+@disability.rule(
+    PERSON, "money", label="两项补贴合计（个人）", unit="yuan/month", reference=REF_DIS
+)
+def disability_person_amount(v):
+    return v.disability_living + v.disability_care
 
 
-@disability.rule(HOUSEHOLD, "amount", label="两项补贴月金额", unit="yuan/month", reference=REF_DIS)
-def disability_monthly_amount(v):
-    return v.divide_round(v.sum("disability_living") + v.sum("disability_care"), 1)
-
-
-disability.outputs = {
-    "status": "disability_status",
-    "monthly_amount": "disability_monthly_amount",
-    "members": "disability_beneficiary",
-}
+household_summary(
+    disability,
+    members="disability_beneficiary",
+    amount="disability_person_amount",
+    reference=REF_DIS,
+)
 
 # --- 高龄津贴 -------------------------------------------------------------------------------
 elderly = Programme("elderly", "高龄津贴")
@@ -309,21 +313,9 @@ def elderly_beneficiary(v):
     return v.elderly_allowance > 0
 
 
-@elderly.rule(HOUSEHOLD, "str", label="高龄津贴认定结果", reference=REF_ELDERLY)
-def elderly_status(v):
-    return _status(v.any("elderly_beneficiary"))
-
-
-@elderly.rule(HOUSEHOLD, "amount", label="高龄津贴月金额", unit="yuan/month", reference=REF_ELDERLY)
-def elderly_monthly_amount(v):
-    return v.divide_round(v.sum("elderly_allowance"), 1)
-
-
-elderly.outputs = {
-    "status": "elderly_status",
-    "monthly_amount": "elderly_monthly_amount",
-    "members": "elderly_beneficiary",
-}
+household_summary(
+    elderly, members="elderly_beneficiary", amount="elderly_allowance", reference=REF_ELDERLY
+)
 
 # --- 临时救助 -------------------------------------------------------------------------------
 linshi = Programme("linshi", "临时救助")
