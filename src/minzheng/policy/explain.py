@@ -217,16 +217,40 @@ class Explainer:
         }
 
 
+STATUS_ZH = {
+    "eligible": "符合",
+    "ineligible": "不符合",
+    "gradual_exit": "渐退期",
+    "single_person": "单人户施保",
+}
+REASON_ZH = {
+    "no_members": "无计入的共同生活成员",
+    "income_above_standard": "收入不低于标准",
+    "assets_above_limit": "金融资产超过上限",
+    "vehicle": "拥有机动车",
+    "commercial_property": "拥有商业用房",
+    "housing": "住房超过规定",
+}
+
+
 def render_tree(explanation: dict) -> str:
     """A readable Chinese tree: each output, then what it was computed from, once each."""
     trace = explanation["trace"]
     rules, params = trace["rules"], trace["parameters"]
     lines = [f"评估日期 {trace['date']}，区县 {trace['county']}"]
     for result in explanation["results"].values():
-        amount = result.get("monthly_amount", result.get("one_off_amount", ""))
-        lines.append(f"【{result['label']}】结果：{result.get('status', '')}  金额：{amount}")
+        amount = result.get("monthly_amount", result.get("one_off_amount")) or "—"
+        status = STATUS_ZH.get(result.get("status", ""), result.get("status", ""))
+        lines.append(f"【{result['label']}】结果：{status}  金额：{amount}")
         if result.get("reasons"):
-            lines.append(f"  不符合原因：{'、'.join(result['reasons'])}")
+            reasons = [REASON_ZH.get(r, r) for r in result["reasons"]]
+            lines.append(f"  不符合原因：{'、'.join(reasons)}")
+    totals = explanation.get("totals") or {}
+    if totals:
+        lines.append(f"【合计】每月 {totals['monthly_amount']}，一次性 {totals['one_off_amount']}")
+    for referral in explanation.get("referrals", []):
+        who = "全户" if referral["household"] else "、".join(referral["members"])
+        lines.append(f"【转介】{referral['label']}：{who}")
     seen: set[str] = set()
 
     def show(name: str, depth: int) -> None:
