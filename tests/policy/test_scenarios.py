@@ -107,3 +107,23 @@ def test_scenario(name, case):
             assert got == [ids[i] for i in expected], f"{name}: {kind} referral"
     if "total" in case:
         assert explanation["totals"]["monthly_amount"] == case["total"], name
+
+
+_duckdb_explainers: dict[tuple, Explainer] = {}
+
+
+@pytest.mark.parametrize(("name", "case"), CASES[::3], ids=[n for n, _ in CASES[::3]])
+def test_the_in_memory_explainer_matches_duckdb_value_for_value(name, case):
+    """Explain runs in plain Python; every third scenario is also run through DuckDB and every
+    intermediate value must be the same."""
+    overrides = case.get("params") or {}
+    key = tuple(sorted((k, str(v)) for k, v in overrides.items()))
+    if key not in _duckdb_explainers:
+        parameters = Reform("scenario", overrides).apply(load_parameters())
+        _duckdb_explainers[key] = Explainer(Engine(parameters=parameters), backend="duckdb")
+    household, members = parse_household(household_from(case))
+    in_memory = explain_case(case)
+    via_duckdb = _duckdb_explainers[key].explain(household, members, case["date"])
+    assert in_memory["results"] == via_duckdb["results"], name
+    assert in_memory["referrals"] == via_duckdb["referrals"], name
+    assert in_memory["trace"]["rules"] == via_duckdb["trace"]["rules"], name

@@ -10,9 +10,10 @@ import duckdb
 import ibis
 import pyarrow as pa
 
+from minzheng.policy import pyeval
 from minzheng.policy.engine import Engine
 from minzheng.policy.household import to_arrow
-from minzheng.policy.inputs import INPUTS
+from minzheng.policy.inputs import INPUTS, kinds
 from minzheng.policy.programmes.bundle import REFERRALS
 from minzheng.policy.rules import HOUSEHOLD
 
@@ -33,10 +34,13 @@ def _json_value(value: Any, kind: str | None = None) -> Any:
 
 
 class Explainer:
-    """Compiles the programmes once to SQL, then evaluates households on a DuckDB connection."""
+    """Explains households: in plain Python by default (`pyeval`, a few milliseconds), or
+    through DuckDB (`backend="duckdb"`: compiled once to prepared statements), which the
+    tests use to check that both give the same values."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, backend: str = "memory") -> None:
         self.engine = engine
+        self.backend = backend
         self.outputs = [name for p in engine.programmes for name in p.outputs.values()]
         self.referrals = {k: r for k, r in REFERRALS.items() if r in engine.rules}
         self.outputs = list(dict.fromkeys([*self.outputs, *self.referrals.values()])) or list(
@@ -46,6 +50,8 @@ class Explainer:
         self.param_names = engine.params_needed(self.rules)
         # One thread: a household is a few rows, and scheduling threads costs more than it saves.
         self.con = duckdb.connect(config={"threads": 1})
+        self.kinds = {**kinds(), **{n: r.kind for n, r in engine.rules.items()}}
+        self.param_kinds = {n: p.type for n, p in engine.parameters.parameters.items()}
         self._prepared: dict[dt.date, tuple[str, str]] = {}
         self._tables_made = False
 
@@ -86,8 +92,14 @@ class Explainer:
         self, household: dict, members: list[dict], date: dt.date
     ) -> tuple[list[dict], dict, Any]:
         """(person rows, household row, parameter table) with every rule's value."""
-        persons, households = to_arrow(household, members)
         params = self.engine.params_table(date, [household["county"]], self.param_names)
+        if self.backend == "memory":
+            values = {n: r.value for n, r in params.resolved[household["county"]].items()}
+            person_rows, house_row = pyeval.evaluate(
+                self.rules, self.kinds, values, self.param_kinds, date, household, members
+            )
+            return person_rows, house_row, params
+        persons, households = to_arrow(household, members)
         for name, table in (
             ("in_persons", persons),
             ("in_households", households),
