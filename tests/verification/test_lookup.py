@@ -1,0 +1,54 @@
+import datetime as dt
+import shutil
+
+import pytest
+
+from minzheng.policy.errors import BackendError
+from minzheng.verification.lookup import INDEX, Lookup, build_index, snapshot_age
+
+pytestmark = pytest.mark.lake
+
+
+@pytest.fixture(scope="module")
+def lookup(small_lake, tmp_path_factory):
+    lake = tmp_path_factory.mktemp("indexed") / "lake"
+    shutil.copytree(small_lake, lake)  # the shared lake stays byte-identical for other tests
+    assert build_index(lake) == lake / INDEX
+    return Lookup(lake)
+
+
+def test_a_household_is_found_with_its_members_and_their_feed_lines(lookup):
+    hid = lookup._rows("SELECT household_id FROM hukou_households WHERE size = 3 LIMIT 1", [])[0][
+        "household_id"
+    ]
+    found = lookup.household(hid)
+    assert found.household["household_id"] == hid
+    assert len(found.members) == 3
+    ids = {m["id_number"] for m in found.members}
+    for table, rows in found.lines.items():
+        key = (
+            "owner_id_number" if table in ("real_estate", "vehicles", "businesses") else "id_number"
+        )
+        assert all(r[key] in ids for r in rows), table
+        assert all(r["department"] for r in rows), table
+
+
+def test_every_line_of_a_person_is_found(lookup):
+    person = lookup._rows(
+        "SELECT id_number FROM si_wages s WHERE EXISTS "
+        "(SELECT 1 FROM financial_assets f WHERE f.id_number = s.id_number) LIMIT 1",
+        [],
+    )[0]["id_number"]
+    found = lookup.persons([person])
+    assert len(found.lines["si_wages"]) >= 1 and len(found.lines["financial_assets"]) >= 1
+    assert snapshot_age(found, dt.date(2021, 1, 30))["si_wages"] == 30
+
+
+def test_an_unknown_household_has_no_members(lookup):
+    found = lookup.household("H000000nothing")
+    assert found.household is None and found.members == [] and found.lines == {}
+
+
+def test_a_lake_without_an_index_is_a_clear_error(tmp_path):
+    with pytest.raises(BackendError, match="index"):
+        Lookup(tmp_path)
