@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import operator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -23,6 +24,20 @@ from minzheng.policy.errors import BackendError
 from minzheng.policy.rules import DTYPES, HOUSEHOLD, PERSON, Rule
 
 CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_UP)
+
+
+# Arithmetic runs under CONTEXT (set by `evaluate`), so decimals stay exact.
+BINARY = {
+    ops.Add: operator.add,
+    ops.Subtract: operator.sub,
+    ops.Multiply: operator.mul,
+    ops.Equals: operator.eq,
+    ops.NotEquals: operator.ne,
+    ops.Less: operator.lt,
+    ops.LessEqual: operator.le,
+    ops.Greater: operator.gt,
+    ops.GreaterEqual: operator.ge,
+}
 
 
 def _all(values, fn):
@@ -52,50 +67,16 @@ def _cast(value: Any, to: dt_.DataType) -> Any:
 def reduce(op: ops.Node) -> Any:  # noqa: C901 (one branch per operation, on purpose)
     """The value of an expression built from literals, with SQL semantics."""
     r = reduce
+    binary = BINARY.get(type(op))
+    if binary is not None:
+        return _all([r(op.left), r(op.right)], binary)
     match op:
         case ops.Literal():
             return op.value
         case ops.Cast():
             return _cast(r(op.arg), op.to)
-        case ops.Add():
-            return _all(
-                [r(op.left), r(op.right)],
-                lambda a, b: (
-                    CONTEXT.add(a, b) if isinstance(a, Decimal) or isinstance(b, Decimal) else a + b
-                ),
-            )
-        case ops.Subtract():
-            return _all(
-                [r(op.left), r(op.right)],
-                lambda a, b: (
-                    CONTEXT.subtract(a, b)
-                    if isinstance(a, Decimal) or isinstance(b, Decimal)
-                    else a - b
-                ),
-            )
-        case ops.Multiply():
-            return _all(
-                [r(op.left), r(op.right)],
-                lambda a, b: (
-                    CONTEXT.multiply(a, b)
-                    if isinstance(a, Decimal) or isinstance(b, Decimal)
-                    else a * b
-                ),
-            )
         case ops.Negate():
-            return _all([r(op.arg)], lambda a: -a)
-        case ops.Equals():
-            return _all([r(op.left), r(op.right)], lambda a, b: a == b)
-        case ops.NotEquals():
-            return _all([r(op.left), r(op.right)], lambda a, b: a != b)
-        case ops.Less():
-            return _all([r(op.left), r(op.right)], lambda a, b: a < b)
-        case ops.LessEqual():
-            return _all([r(op.left), r(op.right)], lambda a, b: a <= b)
-        case ops.Greater():
-            return _all([r(op.left), r(op.right)], lambda a, b: a > b)
-        case ops.GreaterEqual():
-            return _all([r(op.left), r(op.right)], lambda a, b: a >= b)
+            return _all([r(op.arg)], operator.neg)
         case ops.And():
             a, b = r(op.left), r(op.right)
             if a is False or b is False:
@@ -229,6 +210,12 @@ def evaluate(
     """Every rule's value for one household: (member rows, household row)."""
     members = [dict(m) for m in members]
     house = dict(household)
+    with decimal.localcontext(CONTEXT):
+        _evaluate_rules(rules, kinds, params, param_kinds, date, house, members)
+    return members, house
+
+
+def _evaluate_rules(rules, kinds, params, param_kinds, date, house, members) -> None:
     for rule in rules:
         if rule.entity == PERSON:
             for member in members:
@@ -237,4 +224,3 @@ def evaluate(
         elif rule.entity == HOUSEHOLD:
             v = PyVars(house, kinds, params, param_kinds, date, members=members)
             house[rule.name] = _cast(reduce(rule.formula(v).op()), rule.dtype)
-    return members, house
