@@ -35,30 +35,57 @@ def audit_record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, atomically with the head (serialised by its row lock)."""
+    return audit_record_many(
+        actor=actor,
+        request=request,
+        events=[
+            {
+                "action": action,
+                "object_type": object_type,
+                "object_id": object_id,
+                "region_code": region_code,
+                "outcome": outcome,
+                "detail": detail,
+            }
+        ],
+    )[-1]
+
+
+def audit_record_many(
+    *, actor: Any, events: list[dict[str, Any]], request: HttpRequest | None = None
+) -> list[AuditEvent]:
+    """Append several events of one actor in one transaction (a batch check writes one per
+    household): the same chain as one by one, in one insert."""
     user = actor if getattr(actor, "is_authenticated", False) else None
     for _attempt in range(5):
         try:
             with transaction.atomic():
                 head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-                event = AuditEvent(
-                    seq=head.seq + 1,
-                    at=timezone.now(),
-                    actor=user,
-                    actor_username=user.get_username() if user else "",
-                    action=action,
-                    object_type=object_type,
-                    object_id=str(object_id),
-                    region_code=region_code or "",
-                    client_ip=client_address(request),
-                    outcome=Outcome(outcome),
-                    detail=detail or {},
-                    prev_hash=head.hash,
-                )
-                event.hash = event.compute_hash()
-                event.save(force_insert=True)
-                head.seq, head.hash = event.seq, event.hash
+                at = timezone.now()
+                rows = []
+                seq, prev = head.seq, head.hash
+                for spec in events:
+                    seq += 1
+                    event = AuditEvent(
+                        seq=seq,
+                        at=at,
+                        actor=user,
+                        actor_username=user.get_username() if user else "",
+                        action=spec["action"],
+                        object_type=spec.get("object_type", ""),
+                        object_id=str(spec.get("object_id", "")),
+                        region_code=spec.get("region_code") or "",
+                        client_ip=client_address(request),
+                        outcome=Outcome(spec.get("outcome", Outcome.SUCCESS)),
+                        detail=spec.get("detail") or {},
+                        prev_hash=prev,
+                    )
+                    event.hash = prev = event.compute_hash()
+                    rows.append(event)
+                AuditEvent.objects.bulk_create(rows, batch_size=2000)
+                head.seq, head.hash = seq, prev
                 head.save(update_fields=["seq", "hash"])
-                return event
+                return rows
         except IntegrityError:
             # Two first-ever appends raced to create the head row; the loser retries.
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -49,6 +50,17 @@ class Env:
             raise self._fail(name, value, "expected a whole number") from None
         if minimum is not None and number < minimum:
             raise self._fail(name, value, f"must be at least {minimum}")
+        return number
+
+    def decimal(self, name: str, default: str, *, minimum: str = "0") -> Decimal:
+        """Return the variable as an exact decimal, at least `minimum`."""
+        value = self.environ.get(name, default)
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise self._fail(name, value, "expected a decimal number such as 0.05") from None
+        if not number.is_finite() or number < Decimal(minimum):
+            raise self._fail(name, value, f"must be a number of at least {minimum}")
         return number
 
     def list(self, name: str, default: list[str]) -> list[str]:

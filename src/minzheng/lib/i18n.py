@@ -16,7 +16,8 @@ def gettext_noop(message: str) -> str:
 
 
 class TranslatableError(ValueError):
-    """An error with a stable code, an English msgid template and its parameters."""
+    """An error with a stable code, an English msgid template and its parameters (a parameter
+    may be another such error, the cause, which is translated with it)."""
 
     def __init__(self, code: str, template: str, **params: Any) -> None:
         self.code = code
@@ -28,4 +29,8 @@ class TranslatableError(ValueError):
         """The message in the active language (needs Django's translation machinery)."""
         from django.utils.translation import gettext
 
-        return gettext(self.template) % self.params
+        params = {
+            k: v.translated() if isinstance(v, TranslatableError) else v
+            for k, v in self.params.items()
+        }
+        return gettext(self.template) % params

@@ -26,12 +26,24 @@ class RegionScopedQuerySet(models.QuerySet):
 
     def for_user(self, user: Any) -> Self:
         """Rows inside the user's region scope; nothing for anonymous, inactive or unscoped."""
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return self.none()
-        region = getattr(user, "region", None)
+        region = user_scope(user)
         if region is None:
             return self.none()
         return self.within(region)
+
+
+def user_scope(user: Any) -> Region | None:
+    """The region whose subtree the user may see; None for anonymous, inactive or unscoped."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return getattr(user, "region", None)
+
+
+def code_in_scope(user: Any, region_code: str) -> bool:
+    """Whether a record outside the database (a lake household, by its region code) lies in
+    the user's scope: the same rule as `for_user`."""
+    region = user_scope(user)
+    return region is not None and str(region_code).startswith(region.prefix)
 
 
 def is_region_scoped(model: type[models.Model]) -> bool:
