@@ -10,8 +10,9 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # PostgreSQL for the second run of the suite (the server of this machine, trust auth).
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/minzheng
 # Debian packages the project needs: gettext (msgfmt compiles the Chinese translations),
-# chromium (the browser tests drive it through Playwright) and fonts-noto-cjk (Chinese glyphs).
-APT_PACKAGES := gettext chromium fonts-noto-cjk
+# chromium (the browser tests drive it through Playwright), fonts-noto-cjk (Chinese glyphs in
+# the browser) and fonts-wqy-zenhei (the TrueType CJK font embedded in PDF reports).
+APT_PACKAGES := gettext chromium fonts-noto-cjk fonts-wqy-zenhei
 
 .PHONY: help env demo test test-sqlite test-postgres messages messages-update lint apt
 
@@ -69,5 +70,5 @@ lint: env
 
 # Refresh the Chinese catalogue after changing user-facing text; then translate the new entries.
 messages-update: env
-	cd src/minzheng && ../../$(BIN)/python -m django makemessages -l zh_Hans --no-location --settings=minzheng.settings
+	cd src/minzheng && ../../$(BIN)/python -m django makemessages -l zh_Hans --no-location --no-fuzzy-matching --settings=minzheng.settings
 	msgattrib --no-obsolete -o src/minzheng/locale/zh_Hans/LC_MESSAGES/django.po src/minzheng/locale/zh_Hans/LC_MESSAGES/django.po

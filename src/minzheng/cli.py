@@ -26,6 +26,12 @@ app.add_typer(synth_app, name="synth")
 app.add_typer(regions_app, name="regions")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+verify_app = typer.Typer(
+    help="Household economic-status checks: `minzheng verify --households FILE --date D "
+    "--officer USER --out DIR`, `minzheng verify index LAKE`.",
+    invoke_without_command=True,
+)
+app.add_typer(verify_app, name="verify")
 
 # The demo users mirror the test personas; one shared, policy-compliant demo password.
 DEMO_PASSWORD = "Zj@demo2026"
@@ -378,6 +384,81 @@ def screen(
             f"{r.get('medical_referrals') or 0:>12,}"
         )
     typer.echo(f"✓ results in {out}")
+
+
+@verify_app.callback()
+def verify(
+    ctx: typer.Context,
+    households: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="Hukou numbers, one per line (or a CSV column)."
+    ),
+    date: str | None = typer.Option(None, help="Check as of this date, YYYY-MM-DD."),
+    officer: str | None = typer.Option(None, help="The checking officer (a user name): scope."),
+    out: Path | None = typer.Option(None, help="Folder for results.parquet and summary.json."),
+    lake: Path | None = typer.Option(
+        None, help="The lake (default: MINZHENG_LAKE, with its lookup index)."
+    ),
+) -> None:
+    """Check many households at once (a periodic review) and summarise the flagged ones."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if households is None or date is None or officer is None or out is None:
+        raise _fail("minzheng verify needs --households, --date, --officer and --out (see --help)")
+    when = _date_option(date)
+    _django()
+    from django.conf import settings
+
+    from minzheng.accounts.models import User
+    from minzheng.lib.i18n import TranslatableError
+    from minzheng.policy.errors import PolicyError
+    from minzheng.verification.batch import FLAGS, read_households
+    from minzheng.verification.services import batch_check
+
+    user = User.objects.filter(username=officer, is_active=True).first()
+    if user is None or user.region is None:
+        raise _fail(f"--officer {officer!r}: no active user with a region of that name")
+    try:
+        ids = read_households(households)
+        with _ProgressBar("reading feeds") as bar:
+            summary = batch_check(
+                officer=user,
+                lake_path=lake or settings.VERIFY_LAKE,
+                household_ids=ids,
+                date=when,
+                out=out,
+                progress=bar,
+            )
+    except (TranslatableError, PolicyError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(
+        f"households {summary['households']:,}  checked {summary['checked']:,}  "
+        f"flagged {summary['flagged']:,}"
+    )
+    for reason, n in summary["refused"].items():
+        typer.echo(f"  refused ({reason}): {n:,}")
+    for flag, n in summary["flags"].items():
+        typer.echo(f"  {flag:<26}{n:>10,}   {FLAGS[flag]}")
+    if summary["stale_feeds"]:
+        typer.echo(f"  stale feeds: {', '.join(summary['stale_feeds'])}")
+    typer.echo(f"✓ results in {out}")
+
+
+@verify_app.command("index")
+def verify_index(
+    lake: Path = typer.Argument(..., exists=True, file_okay=False, help="A lake (minzheng synth)."),
+) -> None:
+    """Build the lookup index beside the lake's Parquet (needed by checks)."""
+    import time
+
+    from minzheng.policy.errors import PolicyError
+    from minzheng.verification.lookup import build_index
+
+    start = time.perf_counter()
+    try:
+        path = build_index(lake)
+    except PolicyError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"✓ index {path} ({time.perf_counter() - start:.1f} s)")
 
 
 @app.command()

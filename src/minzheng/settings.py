@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "minzheng.accounts",
     "minzheng.audit",
     "minzheng.web",
+    "minzheng.verification",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +174,22 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start without it
 WHITENOISE_USE_FINDERS = True
+
+# Uploaded files (signed consent forms): kept beside the database, never served publicly.
+MEDIA_ROOT = Path(env.str("MINZHENG_MEDIA_DIR", str(VAR_DIR / "media"))).resolve()
+
+# --- Economic-status verification (家庭经济状况核对) ----------------------------------------
+# The lake the checks read (with its lookup index: `minzheng verify index LAKE`).
+VERIFY_LAKE = Path(env.str("MINZHENG_LAKE", str(VAR_DIR / "lake"))).resolve()
+# Declared and found amounts differing by more than both tolerances are flagged.
+VERIFY_TOLERANCE_SHARE = env.decimal("MINZHENG_VERIFY_TOLERANCE_SHARE", "0.05")
+VERIFY_TOLERANCE_YUAN = env.decimal("MINZHENG_VERIFY_TOLERANCE_YUAN", "50")
+# A feed whose snapshot is older than this many days on the check date is flagged stale.
+VERIFY_STALE_DAYS = env.int("MINZHENG_VERIFY_STALE_DAYS", 90, minimum=0)
+# The CJK font embedded in PDF reports: a TrueType font (Debian's fonts-wqy-zenhei; the first
+# font of a .ttc collection is used). CFF-outline fonts such as Noto CJK embed, but their text
+# cannot be extracted reliably from the PDF.
+PDF_FONT = env.str("MINZHENG_PDF_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
 LOGGING = {
     "version": 1,

@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("verification/", include("minzheng.verification.urls")),
     path("", include("minzheng.web.urls")),
 ]

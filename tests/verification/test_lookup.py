@@ -1,20 +1,16 @@
 import datetime as dt
-import shutil
 
 import pytest
 
 from minzheng.policy.errors import BackendError
-from minzheng.verification.lookup import INDEX, Lookup, build_index, snapshot_age
+from minzheng.verification.lookup import INDEX, Lookup
 
 pytestmark = pytest.mark.lake
 
 
-@pytest.fixture(scope="module")
-def lookup(small_lake, tmp_path_factory):
-    lake = tmp_path_factory.mktemp("indexed") / "lake"
-    shutil.copytree(small_lake, lake)  # the shared lake stays byte-identical for other tests
-    assert build_index(lake) == lake / INDEX
-    return Lookup(lake)
+def test_the_index_lies_beside_the_parquet(indexed_lake):
+    assert (indexed_lake / INDEX).is_file()
+    assert not list(indexed_lake.glob(f".{INDEX}.tmp-*"))
 
 
 def test_a_household_is_found_with_its_members_and_their_feed_lines(lookup):
@@ -41,7 +37,7 @@ def test_every_line_of_a_person_is_found(lookup):
     )[0]["id_number"]
     found = lookup.persons([person])
     assert len(found.lines["si_wages"]) >= 1 and len(found.lines["financial_assets"]) >= 1
-    assert snapshot_age(found, dt.date(2021, 1, 30))["si_wages"] == 30
+    assert lookup.feeds["si_wages"]["snapshot_date"] == dt.date(2020, 12, 31)
 
 
 def test_an_unknown_household_has_no_members(lookup):

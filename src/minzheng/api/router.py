@@ -15,6 +15,7 @@ from minzheng.accounts.models import Role
 from minzheng.audit.models import AuditEvent
 from minzheng.regions.models import Region
 from minzheng.regions.selectors import region_children_with_counts, region_path
+from minzheng.verification.api import router as verification_router
 
 api = NinjaAPI(
     title="minzheng API",
@@ -23,6 +24,15 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_decorator=login_required,
 )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError):
+    """Every refusal: {"detail": the reason in the user's language, "code": a stable code}."""
+    body = {"detail": str(exc)}
+    if getattr(exc, "code", None):
+        body["code"] = exc.code
+    return api.create_response(request, body, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)
@@ -100,3 +110,6 @@ def audit_events(request: HttpRequest, limit: int = 100):
         raise HttpError(403, _("Only administrators may read the audit log."))
     limit = max(1, min(limit, 1000))
     return list(AuditEvent.objects.for_user(request.user).order_by("-seq")[:limit])
+
+
+api.add_router("/verification", verification_router)

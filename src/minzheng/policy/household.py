@@ -181,7 +181,7 @@ def _member(raw: Any, i: int, household_id: str, county: str) -> dict[str, Any]:
         card = idcard.parse(raw["id"])
     except idcard.IdCardError as exc:
         raise _err(
-            "bad_id", gettext_noop("%(field)s: %(problem)s"), field=where + "id", problem=str(exc)
+            "bad_id", gettext_noop("%(field)s: %(problem)s"), field=where + "id", problem=exc
         ) from None
     birth = _date(raw["birth_date"], where + "birth_date")
     if birth != card.birth_date:

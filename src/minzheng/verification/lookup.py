@@ -8,7 +8,6 @@ Framework-free: the Django app and the CLI build on it.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +60,16 @@ def build_index(lake: Path, *, threads: int = 2) -> Path:
             "CREATE TABLE members AS SELECT household_id, id_number FROM hukou_persons "
             "ORDER BY household_id"
         )
+        # Each feed's sender and snapshot date, so that a feed with no line about a household
+        # can still be shown as read (and flagged when stale).
+        con.execute(
+            "CREATE TABLE feeds (feed VARCHAR, department VARCHAR, snapshot_date DATE, n BIGINT)"
+        )
+        for table in KEYS:
+            con.execute(
+                f"INSERT INTO feeds SELECT '{table}', min(department), min(snapshot_date), "
+                f"count(*) FROM {table}"
+            )
         con.close()
         os.replace(tmp, final)
     except BaseException:
@@ -75,6 +84,7 @@ class Found:
     household: dict | None
     members: list[dict]
     lines: dict[str, list[dict]] = field(default_factory=dict)  # feed → rows about the members
+    unreadable: dict[str, str] = field(default_factory=dict)  # feed → why it could not be read
 
 
 class Lookup:
@@ -90,14 +100,24 @@ class Lookup:
             )
         self.con = duckdb.connect(str(path), read_only=True)
         self.con.execute("SET enable_progress_bar = false")
+        try:
+            self.feeds = {r["feed"]: r for r in self._rows("SELECT * FROM feeds", [])}
+        except duckdb.CatalogException:
+            raise BackendError(
+                "old_index",
+                gettext_noop("%(path)s was indexed by an older version: rebuild the index."),
+                path=str(lake),
+            ) from None
+        self.manifest = lake_manifest(lake)
 
     def _rows(self, sql: str, params: list) -> list[dict]:
         cursor = self.con.execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def household(self, household_id: str) -> Found:
-        """The household, its members, and every feed line about any member."""
+    def household(self, household_id: str, also: list[str] = ()) -> Found:
+        """The household, its members, and every feed line about any member (and about the
+        ID numbers `also`, such as declared members who are not in the household's hukou)."""
         house = self._rows("SELECT * FROM hukou_households WHERE household_id = ?", [household_id])
         ids = [
             r["id_number"]
@@ -105,6 +125,7 @@ class Lookup:
                 "SELECT id_number FROM members WHERE household_id = ?", [household_id]
             )
         ]
+        ids += [i for i in also if i not in ids]
         return self.persons(ids, household=house[0] if house else None)
 
     def persons(self, ids: list[str], household: dict | None = None) -> Found:
@@ -118,18 +139,14 @@ class Lookup:
             # One equality branch per person: each is pruned to a row group by the sorted
             # key's min/max statistics (an IN list is not, and scans the table).
             sql = " UNION ALL ".join(f"SELECT * FROM {table} WHERE {key} = ?" for _ in ids)
-            rows = self._rows(sql, list(ids))
+            try:
+                rows = self._rows(sql, list(ids))
+            except duckdb.Error as exc:
+                # Nothing is silently left out: the report says this feed could not be read.
+                found.unreadable[table] = str(exc).splitlines()[0]
+                continue
             if table == "hukou_persons":
                 found.members = rows
             else:
                 found.lines[table] = rows
         return found
-
-
-def snapshot_age(found: Found, date: dt.date) -> dict[str, int]:
-    """Days between each feed's snapshot and `date` (for flagging stale feeds)."""
-    ages = {}
-    for table, rows in found.lines.items():
-        for row in rows:
-            ages[table] = max(ages.get(table, 0), (date - row["snapshot_date"]).days)
-    return ages

@@ -1,0 +1,145 @@
+"""The printable report (fpdf2, with the CJK font of Debian's fonts-noto-cjk embedded)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from minzheng.verification.present import present
+
+FONT = "cjk"
+
+
+@cache
+def _font_path() -> str:
+    from pathlib import Path
+
+    path = Path(settings.PDF_FONT)
+    if not path.is_file():
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"MINZHENG_PDF_FONT={path}: the font file does not exist (make env installs fonts-wqy-zenhei)"
+        )
+    return str(path)
+
+
+class _Report(FPDF):
+    footer_text = ""
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FONT, size=8)
+        self.cell(0, 8, f"{self.footer_text}　{self.page_no()}/{{nb}}", align="C")
+
+
+def render_pdf(check, report: dict, *, officer: str, unmasked: bool) -> bytes:
+    """The PDF of one check (the report as stored; `report` masked or not by the caller)."""
+    view = present(report)
+    pdf = _Report(format="A4")
+    path = _font_path()
+    pdf.add_font(FONT, fname=path)
+    pdf.footer_text = _("Report %(number)s") % {"number": check.number}
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font(FONT, size=16)
+    pdf.cell(
+        0,
+        10,
+        _("Household economic-status verification report"),
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.set_font(FONT, size=9)
+    header = [
+        (_("Report number"), check.number),
+        (_("Household"), report["household_id"]),
+        (_("Region"), report["village_code"]),
+        (_("As of"), report["date"]),
+        (_("Produced at"), timezone.localtime(check.created_at).strftime("%Y-%m-%d %H:%M")),
+        (_("Checking officer"), officer),
+        (_("Printed at"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),
+        (_("Complete"), _("yes") if report["complete"] else _("NO — see the notices")),
+        (_("Personal data"), _("unmasked") if unmasked else _("masked")),
+    ]
+    with pdf.table(col_widths=(30, 70), first_row_as_headings=False, line_height=5) as table:
+        for key, value in header:
+            row = table.row()
+            row.cell(key)
+            row.cell(str(value))
+    bold = FontFace(emphasis=None, fill_color=(235, 235, 235))
+
+    def heading(text: str) -> None:
+        pdf.ln(3)
+        pdf.set_font(FONT, size=12)
+        pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, size=8)
+
+    if view["notice_texts"]:
+        heading(_("Notices"))
+        for n in view["notice_texts"]:
+            pdf.multi_cell(0, 5, f"• {n['text']}", new_x="LMARGIN", new_y="NEXT")
+    heading(_("Decision aid: the programmes on the declared and on the found data"))
+    with pdf.table(col_widths=(40, 30, 30, 12), headings_style=bold, line_height=5) as table:
+        table.row([_("Programme"), _("Declared data"), _("Found data"), _("Changed")])
+        for r in view["programme_rows"]:
+            table.row([r["label"], r["declared"], r["found"], _("yes") if r["changed"] else ""])
+    if view["decisive_rows"]:
+        pdf.ln(2)
+        with pdf.table(col_widths=(30, 70), headings_style=bold, line_height=5) as table:
+            table.row([_("Flagged item"), _("Taking the found value alone changes")])
+            for r in view["decisive_rows"]:
+                table.row([r["label"], r["changes"]])
+    heading(_("Household totals"))
+    with pdf.table(col_widths=(40, 25, 25, 12), headings_style=bold, line_height=5) as table:
+        table.row([_("Item"), _("Declared"), _("Found"), _("Flagged")])
+        for t in view["totals"]:
+            table.row(
+                [
+                    t["label"],
+                    str(t["declared"] or "—"),
+                    str(t["found"]),
+                    _("differs") if t["flagged"] else "",
+                ]
+            )
+    for m in view["members"]:
+        heading(
+            f"{m['name'] or '—'}　{m['id_number']}　{m['relation_text']}　"
+            + _("age %(age)s") % {"age": m["age"]}
+        )
+        with pdf.table(col_widths=(40, 25, 25, 12), headings_style=bold, line_height=5) as table:
+            table.row([_("Item"), _("Declared"), _("Found"), _("Flagged")])
+            for c in m["comparisons"]:
+                table.row(
+                    [
+                        c["label"],
+                        str(c["declared"] if c["declared"] is not None else "—"),
+                        str(c["found"]),
+                        _("differs") if c["flagged"] else "",
+                    ]
+                )
+        if m["line_rows"]:
+            pdf.ln(2)
+            with pdf.table(
+                col_widths=(30, 15, 18, 60), headings_style=bold, line_height=4.5
+            ) as table:
+                table.row([_("Feed"), _("Department"), _("Snapshot"), _("What it says")])
+                for line in m["line_rows"]:
+                    stale = _(" (stale)") if line["stale"] else ""
+                    items = "；".join(f"{k}：{v}" for k, v in line["items"])
+                    table.row(
+                        [line["label"], line["department"], line["snapshot_date"] + stale, items]
+                    )
+    heading(_("Feeds read"))
+    with pdf.table(col_widths=(40, 20, 20, 15), headings_style=bold, line_height=5) as table:
+        table.row([_("Feed"), _("Department"), _("Snapshot"), _("State")])
+        for f in view["feed_rows"]:
+            state = _("not read") if not f["read"] else (_("stale") if f["stale"] else _("current"))
+            table.row([f["label"], f["department"], f["snapshot_date"], state])
+    return bytes(pdf.output())

@@ -1,0 +1,517 @@
+"""One household's verification report: what every feed says, compared with what was declared,
+and the policy engine on both.
+
+Framework-free: the report is JSON-ready data with codes and English msgids; the web page,
+the API, the PDF and the CLI translate it. Nothing is silently left out: a feed that could
+not be read makes the report incomplete, and a notice says which.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from minzheng.lib import idcard
+from minzheng.lib.i18n import TranslatableError, gettext_noop
+from minzheng.policy.errors import PolicyError
+from minzheng.policy.explain import Explainer, _json_value
+from minzheng.policy.inputs import INPUTS
+from minzheng.verification.lookup import KEYS, Found, Lookup
+
+HOUSEHOLD_ID = re.compile(r"^H\d{13}$")
+ADULT_AGE = 18
+# Declared values compared with the found ones (the engine's input names).
+MONEY_FIELDS = (
+    "wage",
+    "business",
+    "property",
+    "pension",
+    "transfer",
+    "deposits",
+    "securities",
+    "medical_oop_12m",
+)
+COUNT_FIELDS = ("homes", "commercial_property", "vehicles", "disability_grade")
+COMPARED = MONEY_FIELDS + COUNT_FIELDS
+# Columns a line does not repeat (its feed, sender and date are shown once per line).
+HIDDEN = {"department", "snapshot_date", "county", "name", "sex", "birth_date", *KEYS.values()}
+
+
+class VerificationError(TranslatableError):
+    """A check that cannot be made, with the reason (shown as a 4xx by the API)."""
+
+    def __init__(self, code: str, template: str, status: int = 400, **params: Any) -> None:
+        super().__init__(code, template, **params)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The tolerances of a check: amounts differing by more than both `tolerance_yuan` and
+    `tolerance_share` of the larger value are flagged; feeds older than `stale_days` are."""
+
+    tolerance_share: Decimal = Decimal("0.05")
+    tolerance_yuan: Decimal = Decimal("50")
+    stale_days: int = 90
+
+
+def notice(code: str, level: str, template: str, **params: Any) -> dict:
+    """A message of the report: `level` is error (the check is incomplete), warning or info."""
+    return {"code": code, "level": level, "template": template, "params": params}
+
+
+def _minus_months(day: dt.date, months: int) -> dt.date:
+    """`day` minus whole months, clamped to the month's end (as SQL's date - interval)."""
+    month0 = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month0, 12)
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def validate_request(household_id: str, date: dt.date, today: dt.date) -> None:
+    """Refuse a malformed household number or a date in the future."""
+    if not isinstance(household_id, str) or not HOUSEHOLD_ID.match(household_id):
+        raise VerificationError(
+            "bad_household_id",
+            gettext_noop(
+                "household_id = %(value)s is not a hukou number (H, the 6-digit county code "
+                "and 7 digits)."
+            ),
+            value=household_id,
+        )
+    if date > today:
+        raise VerificationError(
+            "future_date",
+            gettext_noop("date = %(date)s is in the future (today is %(today)s)."),
+            date=date.isoformat(),
+            today=today.isoformat(),
+        )
+
+
+def adults(found: Found, date: dt.date) -> list[dict]:
+    """The household's living members aged 18 or more at `date` (who must consent)."""
+    dead = {r["id_number"] for r in found.lines.get("deaths", []) if r["death_date"] <= date}
+    return [
+        m
+        for m in found.members
+        if m["id_number"] not in dead
+        and idcard.parse(m["id_number"]).age_on(date) >= ADULT_AGE
+        and m["household_id"] == (found.household or {}).get("household_id")
+    ]
+
+
+def found_inputs(found: Found, date: dt.date) -> tuple[dict, list[dict]]:
+    """The engine's inputs from the found lines: the same definitions as `policy.lake`'s
+    `lake_inputs` (a test compares both over the synthetic province)."""
+    house = found.household or {}
+    hid = house.get("household_id")
+    lines = found.lines
+    dead = {r["id_number"] for r in lines.get("deaths", []) if r["death_date"] <= date}
+    since = _minus_months(date, 12)
+
+    def rows(table: str, pid: str, key: str = "id_number") -> list[dict]:
+        return [r for r in lines.get(table, []) if r[key] == pid]
+
+    def total(items: list[dict], column: str) -> Decimal:
+        return sum((Decimal(r[column]) for r in items), Decimal(0))
+
+    members = []
+    for m in found.members:
+        pid = m["id_number"]
+        if m["household_id"] != hid or pid in dead:
+            continue
+        wages = rows("si_wages", pid)
+        tax = rows("tax_income", pid)
+        assets = rows("financial_assets", pid)
+        estate = rows("real_estate", pid, "owner_id_number")
+        certs = rows("disability_certs", pid)
+        capability = rows("elderly_capability", pid)
+        child = rows("children_registry", pid)
+        row = {
+            "household_id": hid,
+            "county": m["county"],
+            "person_id": pid,
+            "relation": m["relation"],
+            "birth_date": m["birth_date"],
+            "sex": m["sex"],
+            "status": m["status"],
+            "disability_grade": min((int(c["grade"]) for c in certs), default=0),
+            "disability_kind": max((c["kind"] for c in certs), default=""),
+            "serious_illness": False,
+            "employed": bool(wages),
+            "employment_start": max((w["employment_start"] for w in wages), default=None),
+            "wage": total(wages, "monthly_wage"),
+            "business": total(tax, "business_monthly"),
+            "property": total(tax, "property_monthly"),
+            "pension": total(rows("pensions", pid), "monthly_amount"),
+            "transfer": total(rows("unemployment", pid), "monthly_benefit"),
+            "other": Decimal(0),
+            "exempt": Decimal(0),
+            "deposits": total([a for a in assets if a["kind"] == "deposit"], "balance"),
+            "securities": total([a for a in assets if a["kind"] == "securities"], "balance"),
+            "vehicles": sum(1 for v in rows("vehicles", pid, "owner_id_number") if not v["exempt"]),
+            "commercial_property": sum(1 for r in estate if r["use"] == "commercial"),
+            "homes": sum(1 for r in estate if r["use"] == "residential"),
+            "medical_oop_12m": total(
+                [r for r in rows("medical_oop", pid) if since < r["month"] <= date], "oop_amount"
+            ),
+            "education_12m": Decimal(0),
+            # No feed names legal supporters: people living alone are taken to have none capable.
+            "supporter_capable": (house.get("size") or 1) > 1,
+            "capability_grade": max((int(c["grade"]) for c in capability), default=0),
+            "father_status": max((c["father_status"] for c in child), default="alive"),
+            "mother_status": max((c["mother_status"] for c in child), default="alive"),
+            "placement": max((c["placement"] for c in child), default="family"),
+            "student": bool(m.get("school_stage")),
+        }
+        members.append(row)
+    household = {
+        "household_id": hid,
+        "county": house.get("county"),
+        "enrolled_dibao": any(
+            e["household_id"] == hid and e["programme"] == "dibao"
+            for e in lines.get("enrolments", [])
+        ),
+        "emergency_loss": Decimal(0),
+    }
+    return household, members
+
+
+def _differs(field: str, declared: Any, found: Any, settings: Settings) -> bool:
+    if field in MONEY_FIELDS:
+        gap = abs(Decimal(declared) - Decimal(found))
+        larger = max(abs(Decimal(declared)), abs(Decimal(found)))
+        return gap > settings.tolerance_yuan and gap > settings.tolerance_share * larger
+    return declared != found
+
+
+def _comparisons(declared: dict | None, found: dict | None, settings: Settings) -> list[dict]:
+    out = []
+    for field in COMPARED:
+        d = None if declared is None else declared[field]
+        f = None if found is None else found[field]
+        kind = INPUTS[field].kind
+        out.append(
+            {
+                "field": field,
+                "label": INPUTS[field].label,
+                "declared": _json_value(d, kind),
+                "found": _json_value(f if f is not None else INPUTS[field].default, kind),
+                "flagged": d is not None
+                and _differs(field, d, f or INPUTS[field].default, settings),
+            }
+        )
+    return out
+
+
+def _summary(explanation: dict) -> dict:
+    """What a caseworker compares: each programme's status and amounts, totals, referrals."""
+    programmes = {}
+    for name, r in explanation["results"].items():
+        programmes[name] = {k: v for k, v in r.items() if k != "members"} | {
+            "members": r.get("members", [])
+        }
+    return {
+        "programmes": programmes,
+        "totals": explanation["totals"],
+        "referrals": [r["kind"] for r in explanation["referrals"]],
+    }
+
+
+def _outcome(summary: dict) -> dict:
+    return {
+        name: (r.get("status"), r.get("monthly_amount"), r.get("one_off_amount"))
+        for name, r in summary["programmes"].items()
+    }
+
+
+def _changes(declared: dict, found: dict) -> list[dict]:
+    """Programmes whose status or amount differs between the declared and the found data."""
+    out = []
+    for name, f in found["programmes"].items():
+        d = declared["programmes"].get(name, {})
+        keys = ("status", "monthly_amount", "one_off_amount")
+        if any(d.get(k) != f.get(k) for k in keys):
+            out.append(
+                {"programme": name, "label": f["label"]}
+                | {f"declared_{k}": d.get(k) for k in keys}
+                | {f"found_{k}": f.get(k) for k in keys}
+            )
+    return out
+
+
+def build_report(
+    lookup: Lookup,
+    explainer: Explainer,
+    household_id: str,
+    date: dt.date,
+    *,
+    declared: tuple[dict, list[dict]] | None = None,
+    settings: Settings = Settings(),
+    today: dt.date | None = None,
+    found: Found | None = None,
+) -> dict:
+    """The report of one household as of `date` (see docs/verification.md)."""
+    validate_request(household_id, date, today or dt.date.today())
+    declared_rows = {m["person_id"]: m for m in (declared[1] if declared else [])}
+    if found is None:
+        found = lookup.household(household_id, also=list(declared_rows))
+    if found.household is None:
+        raise VerificationError(
+            "household_not_found",
+            gettext_noop("Household %(household)s is not in the hukou feed."),
+            status=404,
+            household=household_id,
+        )
+    notices: list[dict] = []
+    for feed, why in found.unreadable.items():
+        notices.append(
+            notice(
+                "feed_unreadable",
+                "error",
+                gettext_noop(
+                    "The %(feed)s feed could not be read (%(why)s): the report is incomplete."
+                ),
+                feed=feed,
+                why=why,
+            )
+        )
+    feeds = {}
+    for feed, meta in lookup.feeds.items():
+        age = (date - meta["snapshot_date"]).days
+        stale = age > settings.stale_days
+        feeds[feed] = {
+            "department": meta["department"],
+            "snapshot_date": meta["snapshot_date"].isoformat(),
+            "age_days": age,
+            "stale": stale,
+            "read": feed not in found.unreadable,
+        }
+        if stale:
+            notices.append(
+                notice(
+                    "stale_feed",
+                    "warning",
+                    gettext_noop(
+                        "The %(feed)s feed (%(department)s) is %(age)s days old on %(date)s "
+                        "(more than %(limit)s): its lines may be out of date."
+                    ),
+                    feed=feed,
+                    department=meta["department"],
+                    age=age,
+                    date=date.isoformat(),
+                    limit=settings.stale_days,
+                )
+            )
+    later = sorted(name for name, f in feeds.items() if f["age_days"] < 0)
+    if later:
+        notices.append(
+            notice(
+                "snapshot_after_date",
+                "info",
+                gettext_noop(
+                    "%(feeds)s were taken after %(date)s: they describe the household on "
+                    "their snapshot dates, not on the date of the check."
+                ),
+                feeds=", ".join(later),
+                date=date.isoformat(),
+            )
+        )
+    household, found_members = found_inputs(found, date)
+    found_by_id = {m["person_id"]: m for m in found_members}
+    hukou = {m["id_number"]: m for m in found.members}
+    people = list(dict.fromkeys([*hukou, *declared_rows]))
+    members = []
+    for pid in people:
+        person = hukou.get(pid)
+        in_household = person is not None and person["household_id"] == household_id
+        lines = []
+        feed_rows = [("hukou_persons", [person] if person else []), *found.lines.items()]
+        for feed, rows in feed_rows:
+            key = KEYS[feed]
+            for row in rows:
+                if row.get(key) != pid or feed == "hukou_households":
+                    continue
+                if feed == "medical_oop" and not (_minus_months(date, 12) < row["month"] <= date):
+                    continue
+                if feed == "deaths" and row["death_date"] > date:
+                    continue
+                lines.append(
+                    {
+                        "feed": feed,
+                        "department": row["department"],
+                        "snapshot_date": row["snapshot_date"].isoformat(),
+                        "stale": feeds[feed]["stale"],
+                        "values": {k: _json_value(v) for k, v in row.items() if k not in HIDDEN},
+                    }
+                )
+        deceased = next(
+            (
+                r["death_date"]
+                for r in found.lines.get("deaths", [])
+                if r["id_number"] == pid and r["death_date"] <= date
+            ),
+            None,
+        )
+        card = idcard.parse(pid)
+        entry = {
+            "id_number": pid,
+            "name": person["name"] if person else None,
+            "relation": person["relation"] if person else None,
+            "birth_date": card.birth_date.isoformat(),
+            "sex": card.sex,
+            "age": card.age_on(date),
+            "county": person["county"] if person else None,
+            "household_id": person["household_id"] if person else None,
+            "declared": pid in declared_rows,
+            "deceased": deceased.isoformat() if deceased else None,
+            "lines": lines,
+            "comparisons": _comparisons(
+                declared_rows.get(pid) if declared else None, found_by_id.get(pid), settings
+            ),
+        }
+        members.append(entry)
+        if person is None:
+            notices.append(
+                notice(
+                    "not_in_hukou",
+                    "warning",
+                    gettext_noop("Declared member %(id)s is not in the hukou feed."),
+                    id=pid,
+                )
+            )
+        elif not in_household:
+            notices.append(
+                notice(
+                    "other_household",
+                    "warning",
+                    gettext_noop(
+                        "Declared member %(id)s belongs to hukou household %(other)s, not to "
+                        "%(household)s."
+                    ),
+                    id=pid,
+                    other=person["household_id"],
+                    household=household_id,
+                )
+            )
+        elif declared and pid not in declared_rows and not deceased:
+            notices.append(
+                notice(
+                    "undeclared_member",
+                    "warning",
+                    gettext_noop("Hukou member %(id)s was not declared."),
+                    id=pid,
+                )
+            )
+        if deceased:
+            notices.append(
+                notice(
+                    "deceased",
+                    "warning",
+                    gettext_noop("Member %(id)s died on %(date)s."),
+                    id=pid,
+                    date=deceased.isoformat(),
+                )
+            )
+    counties = sorted({m["county"] for m in members if m["county"]})
+    if len(counties) > 1:
+        notices.append(
+            notice(
+                "different_counties",
+                "info",
+                gettext_noop("The members are registered in different counties: %(counties)s."),
+                counties=", ".join(counties),
+            )
+        )
+    totals = []
+    for field in COMPARED:
+        if field == "disability_grade":
+            continue
+        found_total = sum((m[field] for m in found_members), INPUTS[field].default)
+        declared_total = (
+            sum((m[field] for m in declared[1]), INPUTS[field].default) if declared else None
+        )
+        totals.append(
+            {
+                "field": field,
+                "label": INPUTS[field].label,
+                "declared": _json_value(declared_total, INPUTS[field].kind),
+                "found": _json_value(found_total, INPUTS[field].kind),
+                "flagged": declared is not None
+                and _differs(field, declared_total, found_total, settings),
+            }
+        )
+    try:
+        decision = {"found": _summary(explainer.explain(household, found_members, date))}
+    except PolicyError as exc:
+        # The lines stand on their own; the aid needs rules in force on the date.
+        notices.append(notice("no_decision_aid", "warning", exc.template, **exc.params))
+        decision = {"found": {"programmes": {}, "totals": {}, "referrals": []}}
+        declared_for_aid = None
+    else:
+        declared_for_aid = declared
+    if declared_for_aid:
+        declared_summary = _summary(explainer.explain(declared[0], declared[1], date))
+        decision["declared"] = declared_summary
+        decision["changes"] = _changes(declared_summary, decision["found"])
+        decision["decisive"] = _decisive(
+            explainer, declared, found_by_id, members, date, _outcome(declared_summary)
+        )
+    house_row = found.household
+    return {
+        "household_id": household_id,
+        "date": date.isoformat(),
+        "village_code": house_row["village_code"],
+        "township_code": house_row["township_code"],
+        "county": house_row["county"],
+        "counties": counties,
+        "complete": not found.unreadable,
+        "flagged": any(c["flagged"] for m in members for c in m["comparisons"])
+        or any(n["level"] != "info" for n in notices if n["code"] != "stale_feed"),
+        "settings": {
+            "tolerance_share": str(settings.tolerance_share),
+            "tolerance_yuan": str(settings.tolerance_yuan),
+            "stale_days": settings.stale_days,
+        },
+        "feeds": feeds,
+        "notices": notices,
+        "members": members,
+        "totals": totals,
+        "enrolled_dibao": household["enrolled_dibao"],
+        "decision": decision,
+    }
+
+
+def _decisive(
+    explainer: Explainer,
+    declared: tuple[dict, list[dict]],
+    found_by_id: dict[str, dict],
+    members: list[dict],
+    date: dt.date,
+    base: dict,
+) -> list[dict]:
+    """For each field whose declared value was flagged: would taking the found value (for
+    every member where it differs) alone change a programme's outcome?"""
+    flagged = {c["field"] for m in members for c in m["comparisons"] if c["flagged"]}
+    if not flagged:
+        return []
+    out = []
+    for field in COMPARED:
+        if field not in flagged:
+            continue
+        changed_members = [
+            m | {field: found_by_id[m["person_id"]][field]} if m["person_id"] in found_by_id else m
+            for m in declared[1]
+        ]
+        outcome = _outcome(_summary(explainer.explain(declared[0], changed_members, date)))
+        programmes = [name for name in outcome if outcome[name] != base.get(name)]
+        out.append({"field": field, "label": INPUTS[field].label, "changes": programmes})
+    return out

@@ -1,0 +1,405 @@
+"""Recording consents and running checks: consent first, region scope, audit of every read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from minzheng.audit.services import audit_record, audit_record_many, personal_data_read
+from minzheng.lib import idcard
+from minzheng.lib.i18n import gettext_noop
+from minzheng.regions.scoping import code_in_scope
+from minzheng.verification.lookup import Lookup
+from minzheng.verification.models import Check, Consent
+from minzheng.verification.report import (
+    Settings,
+    VerificationError,
+    adults,
+    build_report,
+    validate_request,
+)
+
+UNMASK_PERMISSION = "verification.unmask_personal_data"
+
+
+class _Lake:
+    """One lookup connection and one explainer per process (DuckDB connections are not
+    shared between threads: a lock serialises checks within a worker)."""
+
+    def __init__(self, path: Path) -> None:
+        from minzheng.policy.engine import Engine
+        from minzheng.policy.explain import Explainer
+
+        self.path = path
+        self.lookup = Lookup(path)
+        self.explainer = Explainer(Engine())
+        self.lock = threading.Lock()
+
+
+@cache
+def lake() -> _Lake:
+    return _Lake(Path(settings.VERIFY_LAKE))
+
+
+def check_settings() -> Settings:
+    return Settings(
+        tolerance_share=settings.VERIFY_TOLERANCE_SHARE,
+        tolerance_yuan=settings.VERIFY_TOLERANCE_YUAN,
+        stale_days=settings.VERIFY_STALE_DAYS,
+    )
+
+
+def _scoped_household(user: Any, household_id: str, date: dt.date):
+    """The household as found, if it lies in the user's scope (else: not found, 404)."""
+    validate_request(household_id, date, timezone.localdate())
+    source = lake()
+    with source.lock:
+        found = source.lookup.household(household_id)
+    if found.household is None or not code_in_scope(user, found.household["village_code"]):
+        raise VerificationError(
+            "household_not_found",
+            gettext_noop("Household %(household)s is not in the hukou feed or not in your scope."),
+            status=404,
+            household=household_id,
+        )
+    return found
+
+
+def household_adults(*, user: Any, household_id: str, date: dt.date) -> tuple[dict, list[dict]]:
+    """(household, adult members) of a household in scope, for the consent form."""
+    found = _scoped_household(user, household_id, date)
+    return found.household, adults(found, date)
+
+
+def consents_active(household_id: str) -> dict[str, Consent]:
+    """ID number → the member's active consent for this household."""
+    rows = Consent.objects.filter(household_id=household_id, revoked_at__isnull=True)
+    return {c.id_number: c for c in rows.order_by("given_at")}
+
+
+def consent_record(
+    *,
+    user: Any,
+    request: HttpRequest | None,
+    household_id: str,
+    id_number: str,
+    method: str,
+    given_at: dt.datetime,
+    form: UploadedFile | None = None,
+) -> Consent:
+    """Record one adult member's consent (a signed form needs its upload)."""
+    date = timezone.localdate()
+    found = _scoped_household(user, household_id, date)
+    try:
+        number = idcard.parse(id_number).number
+    except idcard.IdCardError as exc:
+        raise VerificationError(
+            "bad_id", gettext_noop("id_number: %(problem)s"), problem=exc
+        ) from None
+    if number not in {m["id_number"] for m in adults(found, date)}:
+        raise VerificationError(
+            "not_an_adult_member",
+            gettext_noop("%(id)s is not an adult member of household %(household)s."),
+            id=idcard.mask(number),
+            household=household_id,
+        )
+    if method not in Consent.Method.values:
+        raise VerificationError(
+            "bad_method",
+            gettext_noop("method = %(value)s: must be one of %(allowed)s."),
+            value=method,
+            allowed=", ".join(Consent.Method.values),
+        )
+    if method == Consent.Method.SIGNED_FORM and form is None:
+        raise VerificationError(
+            "form_missing", gettext_noop("A consent by signed form needs the scanned form.")
+        )
+    if given_at > timezone.now():
+        raise VerificationError(
+            "future_date",
+            gettext_noop("given_at = %(date)s is in the future (today is %(today)s)."),
+            date=given_at.isoformat(),
+            today=date.isoformat(),
+        )
+    digest = ""
+    if form is not None:
+        sha = hashlib.sha256()
+        for chunk in form.chunks():
+            sha.update(chunk)
+        digest = sha.hexdigest()
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            household_id=household_id,
+            id_number=number,
+            region_code=found.household["village_code"],
+            method=method,
+            given_at=given_at,
+            form=form or "",
+            form_sha256=digest,
+            recorded_by=user,
+        )
+        audit_record(
+            actor=user,
+            action="consent_record",
+            request=request,
+            object_type="consent",
+            object_id=str(consent.pk),
+            region_code=consent.region_code,
+            detail={"household": household_id, "method": method, "form_sha256": digest},
+        )
+    return consent
+
+
+def consent_revoke(*, user: Any, request: HttpRequest | None, consent_id: int) -> Consent:
+    """Revoke a consent: further checks of the household are refused until a new one."""
+    with transaction.atomic():
+        consent = Consent.objects.for_user(user).select_for_update().filter(pk=consent_id).first()
+        if consent is None:
+            raise VerificationError(
+                "consent_not_found",
+                gettext_noop("Consent %(id)s does not exist or is outside your scope."),
+                status=404,
+                id=consent_id,
+            )
+        if consent.revoked_at is None:
+            consent.revoked_at, consent.revoked_by = timezone.now(), user
+            consent.save(update_fields=["revoked_at", "revoked_by"])
+            audit_record(
+                actor=user,
+                action="consent_revoke",
+                request=request,
+                object_type="consent",
+                object_id=str(consent.pk),
+                region_code=consent.region_code,
+                detail={"household": consent.household_id},
+            )
+    return consent
+
+
+def _next_number(region_code: str) -> str:
+    """核对-<county>-<yyyymmdd>-<sequence of the day in the county>."""
+    today = timezone.localdate()
+    prefix = f"HD{region_code[:6]}{today:%Y%m%d}"
+    last = Check.objects.filter(number__startswith=prefix).order_by("-number").first()
+    sequence = int(last.number[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{sequence:05d}"
+
+
+def check_run(
+    *,
+    user: Any,
+    request: HttpRequest | None,
+    household_id: str,
+    date: dt.date,
+    declared: tuple[dict, list[dict]] | None = None,
+    source: str = "web",
+) -> Check:
+    """Run a check: refuse without every adult member's active consent; keep the report;
+    write the read of personal data to the audit log."""
+    found = _scoped_household(user, household_id, date)
+    region_code = found.household["village_code"]
+    # Those who authorise are the adults of today, whatever the date the check is made as of.
+    active = consents_active(household_id)
+    missing = [m for m in adults(found, timezone.localdate()) if m["id_number"] not in active]
+    if missing:
+        audit_record(
+            actor=user,
+            action="check_refused",
+            request=request,
+            object_type="household",
+            object_id=household_id,
+            region_code=region_code,
+            outcome="denied",
+            detail={"reason": "consent_missing", "members": len(missing)},
+        )
+        raise VerificationError(
+            "consent_missing",
+            gettext_noop(
+                "The check is refused: %(count)s adult member(s) have not authorised it "
+                "(授权核对): %(members)s. Record their consent first."
+            ),
+            status=403,
+            count=len(missing),
+            members="、".join(idcard.mask(m["id_number"]) for m in missing),
+        )
+    source_lake = lake()
+    with source_lake.lock:
+        declared_ids = [m["person_id"] for m in declared[1]] if declared else []
+        if any(i not in {m["id_number"] for m in found.members} for i in declared_ids):
+            found = source_lake.lookup.household(household_id, also=declared_ids)
+        report = build_report(
+            source_lake.lookup,
+            source_lake.explainer,
+            household_id,
+            date,
+            declared=declared,
+            settings=check_settings(),
+            today=timezone.localdate(),
+            found=found,
+        )
+    with transaction.atomic():
+        check = Check.objects.create(
+            number=_next_number(region_code),
+            household_id=household_id,
+            region_code=region_code,
+            as_of=date,
+            officer=user,
+            source=source,
+            flagged=report["flagged"],
+            complete=report["complete"],
+            report=report,
+        )
+        check.report["number"] = check.number
+        check.save(update_fields=["report"])
+        personal_data_read(
+            actor=user,
+            request=request,
+            object_type="verification_check",
+            object_id=check.number,
+            region_code=region_code,
+            fields=["members", "feeds"],
+        )
+    return check
+
+
+def check_read(*, user: Any, request: HttpRequest | None, number: str, unmask: bool) -> Check:
+    """A check in the user's scope; every read is audited, unmasking needs the permission."""
+    check = Check.objects.for_user(user).filter(number=number).first()
+    if check is None:
+        raise VerificationError(
+            "check_not_found",
+            gettext_noop("Report %(number)s does not exist or is outside your scope."),
+            status=404,
+            number=number,
+        )
+    if unmask and not user.has_perm(UNMASK_PERMISSION):
+        audit_record(
+            actor=user,
+            action="unmask",
+            request=request,
+            object_type="verification_check",
+            object_id=number,
+            region_code=check.region_code,
+            outcome="denied",
+        )
+        raise VerificationError(
+            "unmask_denied",
+            gettext_noop("You are not permitted to see unmasked personal data."),
+            status=403,
+        )
+    personal_data_read(
+        actor=user,
+        request=request,
+        object_type="verification_check",
+        object_id=number,
+        region_code=check.region_code,
+        fields=["members", "feeds"],
+        unmasked=unmask,
+    )
+    return check
+
+
+def masked(report: dict) -> dict:
+    """The report with names and ID numbers masked (the default view)."""
+    from minzheng.lib.names import mask_name
+
+    ids = {m["id_number"]: idcard.mask(m["id_number"]) for m in report["members"]}
+
+    def hide(value: Any) -> Any:
+        if isinstance(value, str):
+            return ids.get(value, value)
+        if isinstance(value, list):
+            return [hide(v) for v in value]
+        if isinstance(value, dict):
+            return {k: hide(v) for k, v in value.items()}
+        return value
+
+    out = hide(report)
+    for member in out["members"]:
+        member["name"] = mask_name(member["name"] or "")
+        member["birth_date"] = member["birth_date"][:4] + "-**-**"
+        for line in member["lines"]:
+            for key in ("plate", "cert_no", "property_id", "credit_code", "employer_code"):
+                if line["values"].get(key):
+                    line["values"][key] = str(line["values"][key])[:4] + "****"
+    return out
+
+
+def batch_check(
+    *,
+    officer: Any,
+    lake_path: Path,
+    household_ids: list[str],
+    date: dt.date,
+    out: Path,
+    progress=None,
+) -> dict:
+    """A periodic review under one officer: households outside the officer's scope or
+    without every adult's consent are refused (and listed); each household checked is a
+    read of personal data in the audit log."""
+    from minzheng.verification.batch import household_facts, verify_batch
+
+    today = timezone.localdate()
+    if date > today:
+        raise VerificationError(
+            "future_date",
+            gettext_noop("date = %(date)s is in the future (today is %(today)s)."),
+            date=date.isoformat(),
+            today=today.isoformat(),
+        )
+    facts = household_facts(lake_path, household_ids, today)
+    consented: dict[str, set[str]] = {}
+    for start in range(0, len(household_ids), 5000):
+        rows = Consent.objects.filter(
+            household_id__in=household_ids[start : start + 5000], revoked_at__isnull=True
+        ).values_list("household_id", "id_number")
+        for hid, pid in rows:
+            consented.setdefault(hid, set()).add(pid)
+    refused = {}
+    for hid, (village, adult_ids) in facts.items():
+        if not code_in_scope(officer, village):
+            refused[hid] = "out_of_scope"
+        elif adult_ids - consented.get(hid, set()):
+            refused[hid] = "consent_missing"
+    summary = verify_batch(
+        lake_path,
+        household_ids,
+        date,
+        out,
+        refused=refused,
+        stale_days=settings.VERIFY_STALE_DAYS,
+        progress=progress,
+    )
+    events = [
+        {
+            "action": "check_refused" if hid in refused else "read_personal",
+            "object_type": "household",
+            "object_id": hid,
+            "region_code": village,
+            "outcome": "denied" if hid in refused else "success",
+            "detail": {"batch": str(out), "reason": refused.get(hid, "")},
+        }
+        for hid, (village, _adults) in facts.items()
+        if refused.get(hid) != "out_of_scope"  # nothing of it was read or shown
+    ]
+    events.append(
+        {
+            "action": "batch_check",
+            "object_type": "batch",
+            "object_id": str(out),
+            "region_code": officer.region.code if officer.region else "",
+            "detail": {k: summary[k] for k in ("date", "households", "checked", "flagged")},
+        }
+    )
+    audit_record_many(actor=officer, events=events)
+    return summary

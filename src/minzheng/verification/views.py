@@ -1,0 +1,212 @@
+"""The verification pages: start a check, record consents, read a report, download its PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from minzheng.audit.services import personal_data_read
+from minzheng.lib import idcard
+from minzheng.lib.i18n import TranslatableError, gettext_noop
+from minzheng.lib.names import mask_name
+from minzheng.policy.household import parse_household
+from minzheng.verification import services
+from minzheng.verification.models import Check, Consent
+from minzheng.verification.present import present
+from minzheng.verification.report import VerificationError
+
+
+class CheckForm(forms.Form):
+    household_id = forms.CharField(label=gettext_lazy("Hukou number"), max_length=20)
+    date = forms.DateField(
+        label=gettext_lazy("As of"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    declaration = forms.FileField(
+        label=gettext_lazy("Declaration (household file v1, JSON; optional)"), required=False
+    )
+
+
+class ConsentForm(forms.Form):
+    id_number = forms.ChoiceField(label=gettext_lazy("Member"))
+    method = forms.ChoiceField(label=gettext_lazy("How"), choices=Consent.Method.choices)
+    given_at = forms.DateTimeField(
+        label=gettext_lazy("Given at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    form = forms.FileField(label=gettext_lazy("Signed form (scan)"), required=False)
+
+
+def _default_date() -> dt.date:
+    """The lake's snapshot date (checks against older data would all be flagged stale)."""
+    try:
+        return dt.date.fromisoformat(services.lake().lookup.manifest["snapshot_date"])
+    except Exception:  # no lake yet: today
+        return timezone.localdate()
+
+
+def _error(
+    request: HttpRequest, template: str, context: dict, exc: TranslatableError
+) -> HttpResponse:
+    context["error"] = exc.translated()
+    context["error_code"] = exc.code
+    return render(request, template, context, status=getattr(exc, "status", 400))
+
+
+def _declaration(upload) -> tuple[dict, list[dict]] | None:
+    if upload is None:
+        return None
+    try:
+        data = json.loads(upload.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise VerificationError(
+            "bad_json",
+            gettext_noop("The declaration is not a JSON household file: %(problem)s"),
+            problem=str(exc),
+        ) from None
+    return parse_household(data)
+
+
+@login_required
+def start(request: HttpRequest) -> HttpResponse:
+    """The check form, and the user's recent checks."""
+    form = CheckForm(request.POST or None, request.FILES or None, initial={"date": _default_date()})
+    recent = Check.objects.for_user(request.user).order_by("-created_at")[:20]
+    context = {"form": form, "recent": recent}
+    if request.method == "POST" and form.is_valid():
+        hid = form.cleaned_data["household_id"].strip()
+        context["household_id"] = hid
+        try:
+            declared = _declaration(form.cleaned_data["declaration"])
+            check = services.check_run(
+                user=request.user,
+                request=request,
+                household_id=hid,
+                date=form.cleaned_data["date"],
+                declared=declared,
+            )
+        except TranslatableError as exc:
+            return _error(request, "verification/start.html", context, exc)
+        return redirect("verification:report", number=check.number)
+    return render(request, "verification/start.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def consents(request: HttpRequest, household_id: str) -> HttpResponse:
+    """The adult members of a household, their consents, and the form to record one."""
+    date = timezone.localdate()
+    context: dict = {"household_id": household_id}
+    try:
+        household, adults = services.household_adults(
+            user=request.user, household_id=household_id, date=date
+        )
+    except TranslatableError as exc:
+        return _error(request, "verification/consents.html", context, exc)
+    active = services.consents_active(household_id)
+    members = [
+        {
+            "id_masked": idcard.mask(m["id_number"]),
+            "name": mask_name(m["name"]),
+            "consent": active.get(m["id_number"]),
+        }
+        for m in adults
+    ]
+    form = ConsentForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"given_at": timezone.localtime().replace(second=0, microsecond=0)},
+    )
+    form.fields["id_number"].choices = [
+        (m["id_number"], f"{mask_name(m['name'])} {idcard.mask(m['id_number'])}") for m in adults
+    ]
+    history = (
+        Consent.objects.for_user(request.user)
+        .filter(household_id=household_id)
+        .order_by("-recorded_at")
+    )
+    context |= {"members": members, "form": form, "history": history, "household": household}
+    personal_data_read(
+        actor=request.user,
+        request=request,
+        object_type="household",
+        object_id=household_id,
+        region_code=household["village_code"],
+        fields=["members"],
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_record(
+                user=request.user,
+                request=request,
+                household_id=household_id,
+                id_number=form.cleaned_data["id_number"],
+                method=form.cleaned_data["method"],
+                given_at=form.cleaned_data["given_at"],
+                form=form.cleaned_data["form"],
+            )
+        except TranslatableError as exc:
+            return _error(request, "verification/consents.html", context, exc)
+        return redirect("verification:consents", household_id=household_id)
+    return render(
+        request, "verification/consents.html", context, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_POST
+def consent_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
+    try:
+        consent = services.consent_revoke(user=request.user, request=request, consent_id=consent_id)
+    except TranslatableError as exc:
+        return render(
+            request, "verification/consents.html", {"error": exc.translated()}, status=exc.status
+        )
+    return redirect("verification:consents", household_id=consent.household_id)
+
+
+def _read(request: HttpRequest, number: str):
+    unmask = request.GET.get("unmask") == "1"
+    check = services.check_read(user=request.user, request=request, number=number, unmask=unmask)
+    report = check.report if unmask else services.masked(check.report)
+    return check, report, unmask
+
+
+@login_required
+def report(request: HttpRequest, number: str) -> HttpResponse:
+    try:
+        check, data, unmask = _read(request, number)
+    except TranslatableError as exc:
+        return _error(request, "verification/report.html", {"number": number}, exc)
+    return render(
+        request,
+        "verification/report.html",
+        {
+            "check": check,
+            "r": present(data),
+            "unmasked": unmask,
+            "can_unmask": request.user.has_perm(services.UNMASK_PERMISSION),
+        },
+    )
+
+
+@login_required
+def report_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    from minzheng.verification.pdf import render_pdf
+
+    try:
+        check, data, unmask = _read(request, number)
+    except TranslatableError as exc:
+        return _error(request, "verification/report.html", {"number": number}, exc)
+    officer = (
+        check.officer.get_full_name() or check.officer.get_username() if check.officer else "—"
+    )
+    body = render_pdf(check, data, officer=officer, unmasked=unmask)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{check.number}.pdf"'
+    return response
