@@ -80,3 +80,35 @@ def small_lake(tmp_path_factory):
     out = tmp_path_factory.mktemp("lakes") / "small"
     build_lake(scale=0.001, seed=7, out=out, workers=2)
     return out
+
+
+@pytest.fixture(scope="session")
+def indexed_lake(small_lake, tmp_path_factory):
+    """A copy of the small lake with its lookup index (economic-status checks)."""
+    import shutil
+
+    from minzheng.verification.lookup import build_index
+
+    lake = tmp_path_factory.mktemp("indexed") / "lake"
+    shutil.copytree(small_lake, lake)  # the shared lake stays byte-identical for other tests
+    build_index(lake)
+    return lake
+
+
+@pytest.fixture(scope="session")
+def lookup(indexed_lake):
+    from minzheng.verification.lookup import Lookup
+
+    return Lookup(indexed_lake)
+
+
+@pytest.fixture
+def verify_settings(settings, indexed_lake, tmp_path):
+    """The Django side reads the indexed lake; media (consent forms) go to a temporary folder."""
+    from minzheng.verification import services
+
+    settings.VERIFY_LAKE = indexed_lake
+    settings.MEDIA_ROOT = tmp_path / "media"
+    services.lake.cache_clear()
+    yield settings
+    services.lake.cache_clear()

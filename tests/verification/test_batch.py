@@ -100,7 +100,7 @@ def test_a_batch_agrees_with_single_checks_and_enforces_consent_and_scope(
         amount = single["dibao"]["monthly_amount"]
         assert f"{rows[hid]['dibao_monthly_amount']:.2f}" == amount, hid
     # Enrolled households found ineligible are flagged.
-    for hid, row in rows.items():
+    for row in rows.values():
         if (
             row["outcome"] == "checked"
             and row["enrolled_dibao"]

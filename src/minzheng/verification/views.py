@@ -27,7 +27,8 @@ from minzheng.verification.report import VerificationError
 class CheckForm(forms.Form):
     household_id = forms.CharField(label=gettext_lazy("Hukou number"), max_length=20)
     date = forms.DateField(
-        label=gettext_lazy("As of"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("As of"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     declaration = forms.FileField(
         label=gettext_lazy("Declaration (household file v1, JSON; optional)"), required=False
@@ -38,7 +39,8 @@ class ConsentForm(forms.Form):
     id_number = forms.ChoiceField(label=gettext_lazy("Member"))
     method = forms.ChoiceField(label=gettext_lazy("How"), choices=Consent.Method.choices)
     given_at = forms.DateTimeField(
-        label=gettext_lazy("Given at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=gettext_lazy("Given at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     form = forms.FileField(label=gettext_lazy("Signed form (scan)"), required=False)
 
