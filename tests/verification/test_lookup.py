@@ -48,3 +48,31 @@ def test_an_unknown_household_has_no_members(lookup):
 def test_a_lake_without_an_index_is_a_clear_error(tmp_path):
     with pytest.raises(BackendError, match="index"):
         Lookup(tmp_path)
+
+
+def test_an_index_of_an_older_layout_must_be_rebuilt(indexed_lake, tmp_path):
+    import shutil
+
+    import duckdb
+
+    old = tmp_path / "lake"
+    shutil.copytree(indexed_lake, old)
+    con = duckdb.connect(str(old / INDEX))
+    con.execute("DROP TABLE index_info")
+    con.close()
+    with pytest.raises(BackendError) as caught:
+        Lookup(old)
+    assert caught.value.code == "old_index"
+
+
+def test_every_feed_is_stored_in_numeric_key_order(lookup):
+    """Sorted by the numeric key, so that an equality lookup reads one row group."""
+    for table in ("hukou_households", "hukou_persons", "si_wages", "medical_oop", "real_estate"):
+        unsorted = lookup.con.execute(
+            f"SELECT count(*) FROM (SELECT k, lag(k) OVER (ORDER BY rowid) AS prev FROM {table}) "
+            "WHERE k < prev"
+        ).fetchall()[0][0]
+        assert unsorted == 0, table
+        assert lookup.con.execute(f"SELECT count(*) FROM {table} WHERE k IS NULL").fetchall() == [
+            (0,)
+        ]

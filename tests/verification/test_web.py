@@ -4,6 +4,7 @@ default, audited unmasking, the PDF, and every refusal with its reason."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -282,3 +283,13 @@ def test_a_declaration_is_compared_on_the_page(verify_settings, login, caseworke
     assert check.flagged and "declared" in check.report["decision"]
     body = text(client.get(response["Location"]))
     assert "有差异" in body or "差异" in body
+
+
+def test_the_start_page_offers_households_of_the_users_region_only(
+    verify_settings, caseworker, outsider, client
+):
+    for user, township in ((caseworker, "330102001"), (outsider, "330106001")):
+        client.force_login(user)
+        body = text(client.get("/verification/"))
+        listed = re.findall(r"<td>(H\d{13})</td><td>(\d{12})</td>", body)
+        assert listed and all(village.startswith(township) for _h, village in listed)

@@ -33,6 +33,9 @@ def _json_value(value: Any, kind: str | None = None) -> Any:
     return value
 
 
+MEMO_LIMIT = 300_000  # remembered rule values (a few hundred bytes each)
+
+
 class Explainer:
     """Explains households: in plain Python by default (`pyeval`, a few milliseconds), or
     through DuckDB (`backend="duckdb"`: compiled once to prepared statements), which the
@@ -53,6 +56,7 @@ class Explainer:
         self.kinds = {**kinds(), **{n: r.kind for n, r in engine.rules.items()}}
         self.param_kinds = {n: p.type for n, p in engine.parameters.parameters.items()}
         self._prepared: dict[dt.date, tuple[str, str]] = {}
+        self._memo: dict = {}  # rule values by what they read (see pyeval.evaluate)
         self._tables_made = False
 
     def _load(self, name: str, table: pa.Table) -> None:
@@ -95,8 +99,17 @@ class Explainer:
         params = self.engine.params_table(date, [household["county"]], self.param_names)
         if self.backend == "memory":
             values = {n: r.value for n, r in params.resolved[household["county"]].items()}
+            if len(self._memo) > MEMO_LIMIT:
+                self._memo.clear()
             person_rows, house_row = pyeval.evaluate(
-                self.rules, self.kinds, values, self.param_kinds, date, household, members
+                self.rules,
+                self.kinds,
+                values,
+                self.param_kinds,
+                date,
+                household,
+                members,
+                memo=self._memo,
             )
             return person_rows, house_row, params
         persons, households = to_arrow(household, members)

@@ -206,21 +206,43 @@ def evaluate(
     date: dt.date,
     household: dict,
     members: list[dict],
+    memo: dict | None = None,
 ) -> tuple[list[dict], dict]:
-    """Every rule's value for one household: (member rows, household row)."""
+    """Every rule's value for one household: (member rows, household row).
+
+    `memo` (kept by the caller across households) maps a rule's formula and the values it
+    reads — its traced inputs, parameters and the date — to its value: a formula is a pure
+    function of what it reads, and most values repeat from one household to the next."""
     members = [dict(m) for m in members]
     house = dict(household)
     with decimal.localcontext(CONTEXT):
-        _evaluate_rules(rules, kinds, params, param_kinds, date, house, members)
+        _evaluate_rules(rules, kinds, params, param_kinds, date, house, members, memo)
     return members, house
 
 
-def _evaluate_rules(rules, kinds, params, param_kinds, date, house, members) -> None:
+def _key(rule: Rule, row: dict, house: dict, members: list[dict] | None, params, date) -> tuple:
+    reads = [row[d] for d in rule.deps]
+    reads += [house[h] for h in rule.household_values]
+    reads += [params[p] for p in rule.params]
+    if members is not None:
+        for _op, name, where in rule.aggregates:
+            reads += [(m[name], m[where] if where else None) for m in members]
+    return (rule.formula, date, *reads)
+
+
+def _evaluate_rules(rules, kinds, params, param_kinds, date, house, members, memo) -> None:
+    memo = {} if memo is None else memo
     for rule in rules:
         if rule.entity == PERSON:
             for member in members:
-                v = PyVars(member, kinds, params, param_kinds, date, household=house)
-                member[rule.name] = _cast(reduce(rule.formula(v).op()), rule.dtype)
+                key = _key(rule, member, house, None, params, date)
+                if key not in memo:
+                    v = PyVars(member, kinds, params, param_kinds, date, household=house)
+                    memo[key] = _cast(reduce(rule.formula(v).op()), rule.dtype)
+                member[rule.name] = memo[key]
         elif rule.entity == HOUSEHOLD:
-            v = PyVars(house, kinds, params, param_kinds, date, members=members)
-            house[rule.name] = _cast(reduce(rule.formula(v).op()), rule.dtype)
+            key = _key(rule, house, house, members, params, date)
+            if key not in memo:
+                v = PyVars(house, kinds, params, param_kinds, date, members=members)
+                memo[key] = _cast(reduce(rule.formula(v).op()), rule.dtype)
+            house[rule.name] = memo[key]

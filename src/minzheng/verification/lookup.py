@@ -19,6 +19,7 @@ from minzheng.policy.errors import BackendError
 from minzheng.policy.lake import lake_manifest
 
 INDEX = "_index.duckdb"
+VERSION = 2  # raised whenever the index's layout changes; older indexes must be rebuilt
 # feed → the column that names the person (or household) it is about
 KEYS = {
     "hukou_households": "household_id",
@@ -53,18 +54,20 @@ def build_index(lake: Path, *, threads: int = 2) -> Path:
         for table, key in KEYS.items():
             source = (Path(lake) / table / "*" / "*.parquet").as_posix()
             con.execute(
-                f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{source}', "
-                f"hive_partitioning = true, hive_types_autocast = false) ORDER BY {key}"
+                f"CREATE TABLE {table} AS SELECT {_numeric(key)} AS k, * FROM "
+                f"read_parquet('{source}', hive_partitioning = true, "
+                f"hive_types_autocast = false) ORDER BY k"
             )
         con.execute(
-            "CREATE TABLE members AS SELECT household_id, id_number FROM hukou_persons "
-            "ORDER BY household_id"
+            f"CREATE TABLE members AS SELECT {_numeric('household_id')} AS hk, household_id, "
+            "id_number FROM hukou_persons ORDER BY hk"
         )
         # Each feed's sender and snapshot date, so that a feed with no line about a household
         # can still be shown as read (and flagged when stale).
         con.execute(
             "CREATE TABLE feeds (feed VARCHAR, department VARCHAR, snapshot_date DATE, n BIGINT)"
         )
+        con.execute(f"CREATE TABLE index_info AS SELECT {VERSION} AS version")
         for table in KEYS:
             con.execute(
                 f"INSERT INTO feeds SELECT '{table}', min(department), min(snapshot_date), "
@@ -77,6 +80,21 @@ def build_index(lake: Path, *, threads: int = 2) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return final
+
+
+def _numeric(key: str) -> str:
+    """The sort key as a number: DuckDB keeps exact min/max statistics for integers (for text
+    only a prefix, which ID numbers of one county and decade share), so an equality lookup
+    reads one row group. An ID number is its first 17 digits; a hukou number its digits."""
+    if key == "household_id":
+        return "TRY_CAST(substr(household_id, 2) AS BIGINT)"
+    return f"TRY_CAST(substr({key}, 1, 17) AS BIGINT)"
+
+
+def numeric_id(value: str) -> int | None:
+    """`_numeric` in Python, for the lookup's parameters."""
+    digits = value[1:] if value.startswith("H") else value[:17]
+    return int(digits) if digits.isdigit() else None
 
 
 @dataclass
@@ -101,13 +119,16 @@ class Lookup:
         self.con = duckdb.connect(str(path), read_only=True)
         self.con.execute("SET enable_progress_bar = false")
         try:
-            self.feeds = {r["feed"]: r for r in self._rows("SELECT * FROM feeds", [])}
+            version = self._rows("SELECT version FROM index_info", [])[0]["version"]
         except duckdb.CatalogException:
+            version = None
+        if version != VERSION:
             raise BackendError(
                 "old_index",
                 gettext_noop("%(path)s was indexed by an older version: rebuild the index."),
                 path=str(lake),
-            ) from None
+            )
+        self.feeds = {r["feed"]: r for r in self._rows("SELECT * FROM feeds", [])}
         self.manifest = lake_manifest(lake)
 
     def _rows(self, sql: str, params: list) -> list[dict]:
@@ -115,15 +136,21 @@ class Lookup:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    def households_in(self, region_prefix: str, limit: int = 20) -> list[dict]:
+        """Some households of a region subtree (by the village code's prefix), to pick from."""
+        return self._rows(
+            "SELECT household_id, village_code, size FROM hukou_households "
+            "WHERE starts_with(village_code, ?) ORDER BY k LIMIT ?",
+            [region_prefix, limit],
+        )
+
     def household(self, household_id: str, also: list[str] = ()) -> Found:
         """The household, its members, and every feed line about any member (and about the
         ID numbers `also`, such as declared members who are not in the household's hukou)."""
-        house = self._rows("SELECT * FROM hukou_households WHERE household_id = ?", [household_id])
+        key = numeric_id(household_id)
+        house = self._rows("SELECT * FROM hukou_households WHERE k = ?", [key])
         ids = [
-            r["id_number"]
-            for r in self._rows(
-                "SELECT id_number FROM members WHERE household_id = ?", [household_id]
-            )
+            r["id_number"] for r in self._rows("SELECT id_number FROM members WHERE hk = ?", [key])
         ]
         ids += [i for i in also if i not in ids]
         return self.persons(ids, household=house[0] if house else None)
@@ -133,14 +160,15 @@ class Lookup:
         found = Found(household, [])
         if not ids:
             return found
-        for table, key in KEYS.items():
+        keys = [numeric_id(i) for i in ids]
+        for table in KEYS:
             if table == "hukou_households":
                 continue
             # One equality branch per person: each is pruned to a row group by the sorted
             # key's min/max statistics (an IN list is not, and scans the table).
-            sql = " UNION ALL ".join(f"SELECT * FROM {table} WHERE {key} = ?" for _ in ids)
+            sql = " UNION ALL ".join(f"SELECT * FROM {table} WHERE k = ?" for _ in ids)
             try:
-                rows = self._rows(sql, list(ids))
+                rows = self._rows(sql, keys)
             except duckdb.Error as exc:
                 # Nothing is silently left out: the report says this feed could not be read.
                 found.unreadable[table] = str(exc).splitlines()[0]

@@ -37,7 +37,7 @@ MONEY_FIELDS = (
 COUNT_FIELDS = ("homes", "commercial_property", "vehicles", "disability_grade")
 COMPARED = MONEY_FIELDS + COUNT_FIELDS
 # Columns a line does not repeat (its feed, sender and date are shown once per line).
-HIDDEN = {"department", "snapshot_date", "county", "name", "sex", "birth_date", *KEYS.values()}
+HIDDEN = {"k", "department", "snapshot_date", "county", "name", "sex", "birth_date", *KEYS.values()}
 
 
 class VerificationError(TranslatableError):

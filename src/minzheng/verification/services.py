@@ -18,7 +18,7 @@ from django.utils import timezone
 from minzheng.audit.services import audit_record, audit_record_many, personal_data_read
 from minzheng.lib import idcard
 from minzheng.lib.i18n import gettext_noop
-from minzheng.regions.scoping import code_in_scope
+from minzheng.regions.scoping import code_in_scope, user_scope
 from minzheng.verification.lookup import Lookup
 from minzheng.verification.models import Check, Consent
 from minzheng.verification.report import (
@@ -73,6 +73,16 @@ def _scoped_household(user: Any, household_id: str, date: dt.date):
             household=household_id,
         )
     return found
+
+
+def households_to_pick(user: Any, limit: int = 20) -> list[dict]:
+    """A few households of the user's scope (hukou number, village, size: no personal data)."""
+    region = user_scope(user)
+    if region is None:
+        return []
+    source = lake()
+    with source.lock:
+        return source.lookup.households_in(region.prefix, limit)
 
 
 def household_adults(*, user: Any, household_id: str, date: dt.date) -> tuple[dict, list[dict]]:

@@ -78,9 +78,14 @@ def _declaration(upload) -> tuple[dict, list[dict]] | None:
 @login_required
 def start(request: HttpRequest) -> HttpResponse:
     """The check form, and the user's recent checks."""
-    form = CheckForm(request.POST or None, request.FILES or None, initial={"date": _default_date()})
+    initial = {"date": _default_date(), "household_id": request.GET.get("household_id", "")}
+    form = CheckForm(request.POST or None, request.FILES or None, initial=initial)
     recent = Check.objects.for_user(request.user).order_by("-created_at")[:20]
-    context = {"form": form, "recent": recent}
+    try:
+        households = services.households_to_pick(request.user)
+    except TranslatableError:  # no lake or no index yet: the form still works
+        households = []
+    context = {"form": form, "recent": recent, "households": households}
     if request.method == "POST" and form.is_valid():
         hid = form.cleaned_data["household_id"].strip()
         context["household_id"] = hid
