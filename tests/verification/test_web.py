@@ -293,3 +293,15 @@ def test_the_start_page_offers_households_of_the_users_region_only(
         body = text(client.get("/verification/"))
         listed = re.findall(r"<td>(H\d{13})</td><td>(\d{12})</td>", body)
         assert listed and all(village.startswith(township) for _h, village in listed)
+
+
+def test_report_numbers_follow_each_other_within_a_county_and_day(
+    verify_settings, caseworker, home, lookup
+):
+    consent_all(caseworker, home, lookup)
+    first = services.check_run(user=caseworker, request=None, household_id=home, date=AS_OF)
+    second = services.check_run(user=caseworker, request=None, household_id=home, date=AS_OF)
+    day = timezone.localdate().strftime("%Y%m%d")
+    assert first.number == f"HD330102{day}00001"
+    assert second.number == f"HD330102{day}00002"
+    assert second.report["number"] == second.number

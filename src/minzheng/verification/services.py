@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -257,29 +257,35 @@ def check_run(
             today=timezone.localdate(),
             found=found,
         )
-    with transaction.atomic():
-        check = Check.objects.create(
-            number=_next_number(region_code),
-            household_id=household_id,
-            region_code=region_code,
-            as_of=date,
-            officer=user,
-            source=source,
-            flagged=report["flagged"],
-            complete=report["complete"],
-            report=report,
-        )
-        check.report["number"] = check.number
-        check.save(update_fields=["report"])
-        personal_data_read(
-            actor=user,
-            request=request,
-            object_type="verification_check",
-            object_id=check.number,
-            region_code=region_code,
-            fields=["members", "feeds"],
-        )
-    return check
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                number = _next_number(region_code)
+                check = Check.objects.create(
+                    number=number,
+                    household_id=household_id,
+                    region_code=region_code,
+                    as_of=date,
+                    officer=user,
+                    source=source,
+                    flagged=report["flagged"],
+                    complete=report["complete"],
+                    report=report | {"number": number},
+                )
+                # The check and its audit event are kept together or not at all.
+                personal_data_read(
+                    actor=user,
+                    request=request,
+                    object_type="verification_check",
+                    object_id=check.number,
+                    region_code=region_code,
+                    fields=["members", "feeds"],
+                )
+            return check
+        except IntegrityError:  # another check of the county took the number: the next one
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 def check_read(*, user: Any, request: HttpRequest | None, number: str, unmask: bool) -> Check:
