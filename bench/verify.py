@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/verify.py report LAKE [N]     # N households (default 300), warm
     .venv/bin/python bench/verify.py batch LAKE [N]      # N households (default 100,000)
+    .venv/bin/python bench/verify.py cli LAKE [N]        # the CLI end to end, same N
 
 The lake needs its index (`minzheng verify index LAKE`). `report` times `build_report` — the
 lookup in every feed, the comparison and the engine's explain on the found data, and (second
@@ -94,7 +95,70 @@ def batch(lake: Path, n: int) -> None:
     print(f"  checked {summary['checked']:,}, flagged {summary['flagged']:,}: {summary['flags']}")
 
 
+def cli(lake: Path, n: int) -> None:
+    """The CLI end to end (consent from the database, scope, one audit event per household)
+    on a fresh SQLite database under a temporary MINZHENG_VAR_DIR; set-up is not timed."""
+    import os
+    import subprocess
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from memwatch import run
+
+    ids = sample(lake, n)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, MINZHENG_VAR_DIR=tmp, MINZHENG_LAKE=str(lake))
+        env.pop("DATABASE_URL", None)
+        subprocess.run(
+            [".venv/bin/minzheng", "init", "--no-demo-users"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        setup = (
+            "import django, os, sys; django.setup()\n"
+            "from django.utils import timezone\n"
+            "from minzheng.accounts.services import user_create\n"
+            "from minzheng.regions.models import Region\n"
+            "from minzheng.verification.batch import household_facts\n"
+            "from minzheng.verification.models import Consent\n"
+            "from pathlib import Path\n"
+            "ids = Path(sys.argv[1]).read_text().split()\n"
+            "u = user_create(username='reviewer', password='Bench-Pass#2026', role='administrator',"
+            " region=Region.objects.get(code='330000'))\n"
+            "facts = household_facts(Path(os.environ['MINZHENG_LAKE']), ids, timezone.localdate())\n"
+            "Consent.objects.bulk_create((Consent(household_id=h, id_number=p, region_code=v,"
+            " method='online', given_at=timezone.now(), recorded_by=u)"
+            " for h, (v, adults) in facts.items() for p in adults), batch_size=5000)\n"
+        )
+        listing = Path(tmp) / "households.txt"
+        listing.write_text("\n".join(ids) + "\n")
+        env["DJANGO_SETTINGS_MODULE"] = "minzheng.settings"
+        subprocess.run(
+            [".venv/bin/python", "-c", setup, str(listing)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        args = [
+            ".venv/bin/minzheng",
+            "verify",
+            "--households",
+            str(listing),
+            "--date",
+            DATE.isoformat(),
+            "--officer",
+            "reviewer",
+            "--out",
+            str(Path(tmp) / "review"),
+        ]
+        seconds, gib, result = run(args, env=env)
+        print(result.stdout[-1500:])
+        print(
+            f"{lake}: CLI, {n:,} households with consent and audit: {seconds:.1f} s, peak {gib:.2f} GiB"
+        )
+
+
 if __name__ == "__main__":
     mode, lake = sys.argv[1], Path(sys.argv[2])
     count = int(sys.argv[3]) if len(sys.argv) > 3 else (300 if mode == "report" else 100_000)
-    {"report": report, "batch": batch}[mode](lake, count)
+    {"report": report, "batch": batch, "cli": cli}[mode](lake, count)
