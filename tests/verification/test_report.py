@@ -43,8 +43,8 @@ def report(lookup, explainer, hid, date=AS_OF, **kw):
 def declaration(lookup, hid, date=AS_OF, **changes):
     """A household file declaring exactly what the feeds say, with `changes` to the head."""
     house, members = found_inputs(lookup.household(hid), date)
-    members = [dict(m) for m in members]
-    members[0].update(changes)
+    members = sorted((dict(m) for m in members), key=lambda m: m["relation"] != "head")
+    members[0].update(changes)  # the head
     return house, members
 
 
@@ -117,7 +117,9 @@ def test_a_difference_beyond_the_tolerance_is_flagged_with_both_values(lookup, e
         "WHERE p.relation = 'head' AND w.monthly_wage > 3000 LIMIT 1",
         [],
     )[0]["household_id"]
-    found = found_inputs(lookup.household(hid), AS_OF)[1][0]
+    found = next(
+        m for m in found_inputs(lookup.household(hid), AS_OF)[1] if m["relation"] == "head"
+    )
     wage = found["wage"]
     settings = Settings(tolerance_share=Decimal("0.05"), tolerance_yuan=Decimal("50"))
     # Within 5 %: not flagged.
@@ -252,6 +254,14 @@ def test_members_outside_the_hukou_and_in_other_counties_are_shown(lookup, expla
     assert r["counties"] == ["330102", "330106"] and r["flagged"]
     moved_entry = next(m for m in r["members"] if m["id_number"] == other["id_number"])
     assert moved_entry["county"] == "330106" and moved_entry["lines"]
+    # Their found values come from their own lines, though they are not of this household.
+    wages = sum(
+        Decimal(line["values"]["monthly_wage"])
+        for line in moved_entry["lines"]
+        if line["feed"] == "si_wages"
+    )
+    found_wage = next(c for c in moved_entry["comparisons"] if c["field"] == "wage")["found"]
+    assert Decimal(found_wage) == wages
 
 
 def test_a_death_is_reported(lookup, explainer):

@@ -11,7 +11,13 @@ from minzheng.verification import labels
 
 
 def notice_text(notice: dict) -> str:
-    return _(notice["template"]) % notice["params"]
+    """A notice in the reader's language, feeds named by their labels."""
+    params = dict(notice["params"])
+    if "feed" in params:
+        params["feed"] = _(labels.FEEDS.get(params["feed"], params["feed"]))
+    if "feeds" in params:
+        params["feeds"] = "、".join(_(labels.FEEDS.get(f, f)) for f in params["feeds"].split(", "))
+    return _(notice["template"]) % params
 
 
 def _line_items(values: dict[str, Any]) -> list[tuple[str, str]]:

@@ -108,9 +108,11 @@ def adults(found: Found, date: dt.date) -> list[dict]:
     ]
 
 
-def found_inputs(found: Found, date: dt.date) -> tuple[dict, list[dict]]:
+def found_inputs(found: Found, date: dt.date, everyone: bool = False) -> tuple[dict, list[dict]]:
     """The engine's inputs from the found lines: the same definitions as `policy.lake`'s
-    `lake_inputs` (a test compares both over the synthetic province)."""
+    `lake_inputs` (a test compares both over the synthetic province). The household's living
+    members, or with `everyone` every person found (for comparing declared members who are
+    registered elsewhere)."""
     house = found.household or {}
     hid = house.get("household_id")
     lines = found.lines
@@ -126,7 +128,7 @@ def found_inputs(found: Found, date: dt.date) -> tuple[dict, list[dict]]:
     members = []
     for m in found.members:
         pid = m["id_number"]
-        if m["household_id"] != hid or pid in dead:
+        if not everyone and (m["household_id"] != hid or pid in dead):
             continue
         wages = rows("si_wages", pid)
         tax = rows("tax_income", pid)
@@ -326,8 +328,17 @@ def build_report(
             )
         )
     household, found_members = found_inputs(found, date)
-    found_by_id = {m["person_id"]: m for m in found_members}
-    hukou = {m["id_number"]: m for m in found.members}
+    found_by_id = {m["person_id"]: m for m in found_inputs(found, date, everyone=True)[1]}
+    order = ("head", "spouse", "child", "parent", "grandchild", "grandparent", "sibling")
+    ranked = sorted(
+        found.members,
+        key=lambda m: (
+            m["household_id"] != household_id,
+            order.index(m["relation"]) if m["relation"] in order else len(order),
+            m["birth_date"],
+        ),
+    )
+    hukou = {m["id_number"]: m for m in ranked}
     people = list(dict.fromkeys([*hukou, *declared_rows]))
     members = []
     for pid in people:
