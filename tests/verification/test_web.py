@@ -305,3 +305,14 @@ def test_report_numbers_follow_each_other_within_a_county_and_day(
     assert first.number == f"HD330102{day}00001"
     assert second.number == f"HD330102{day}00002"
     assert second.report["number"] == second.number
+
+
+def test_the_page_names_a_future_date_and_a_malformed_number(
+    verify_settings, login, caseworker, home
+):
+    client = login(caseworker)
+    future = client.post("/verification/", {"household_id": home, "date": "2099-01-01"})
+    assert future.status_code == 400 and "2099-01-01" in text(future) and "晚于今天" in text(future)
+    malformed = client.post("/verification/", {"household_id": "H12", "date": DATE})
+    assert malformed.status_code == 400 and "户号 H12 格式不正确" in text(malformed)
+    assert not Check.objects.exists()
