@@ -71,5 +71,5 @@ lint: env
 
 # Refresh the Chinese catalogue after changing user-facing text; then translate the new entries.
 messages-update: env
-	cd src/minzheng && ../../$(BIN)/python -m django makemessages -l zh_Hans --no-location --no-fuzzy-matching --settings=minzheng.settings
+	cd src/minzheng && ../../$(BIN)/python -m django makemessages -l zh_Hans --no-location --settings=minzheng.settings
 	msgattrib --no-obsolete -o src/minzheng/locale/zh_Hans/LC_MESSAGES/django.po src/minzheng/locale/zh_Hans/LC_MESSAGES/django.po

@@ -103,7 +103,7 @@ def render_pdf(check, report: dict, *, officer: str, unmasked: bool) -> bytes:
             table.row(
                 [
                     t["label"],
-                    str(t["declared"] or "—"),
+                    "—" if t["declared"] is None else str(t["declared"]),
                     str(t["found"]),
                     _("differs") if t["flagged"] else "",
                 ]

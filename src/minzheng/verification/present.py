@@ -14,14 +14,16 @@ def notice_text(notice: dict) -> str:
     """A notice in the reader's language, feeds named by their labels."""
     params = dict(notice["params"])
     if "feed" in params:
-        params["feed"] = _(labels.FEEDS.get(params["feed"], params["feed"]))
+        params["feed"] = str(labels.FEEDS.get(params["feed"], params["feed"]))
     if "feeds" in params:
-        params["feeds"] = "、".join(_(labels.FEEDS.get(f, f)) for f in params["feeds"].split(", "))
+        params["feeds"] = "、".join(
+            str(labels.FEEDS.get(f, f)) for f in params["feeds"].split(", ")
+        )
     return _(notice["template"]) % params
 
 
 def _line_items(values: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(_(labels.COLUMNS.get(k, k)), labels.value_text(v, _)) for k, v in values.items()]
+    return [(str(labels.COLUMNS.get(k, k)), labels.value_text(v)) for k, v in values.items()]
 
 
 def _programme_rows(decision: dict) -> list[dict]:
@@ -35,7 +37,7 @@ def _programme_rows(decision: dict) -> list[dict]:
         def describe(r: dict | None) -> str:
             if r is None:
                 return "—"
-            status = labels.value_text(r.get("status"), _)
+            status = labels.value_text(r.get("status"))
             amount = r.get("monthly_amount") or r.get("one_off_amount")
             return f"{status}（{amount}）" if amount and amount != "0.00" else status
 
@@ -58,17 +60,17 @@ def present(report: dict) -> dict:
         {"level": n["level"], "code": n["code"], "text": notice_text(n)} for n in report["notices"]
     ]
     out["feed_rows"] = [
-        {"feed": name, "label": _(labels.FEEDS.get(name, name))} | meta
+        {"feed": name, "label": str(labels.FEEDS.get(name, name))} | meta
         for name, meta in report["feeds"].items()
     ]
     members = []
     for m in report["members"]:
         member = dict(m)
-        member["relation_text"] = labels.value_text(m["relation"], _)
+        member["relation_text"] = labels.value_text(m["relation"])
         member["line_rows"] = [
             {
                 "feed": line["feed"],
-                "label": _(labels.FEEDS.get(line["feed"], line["feed"])),
+                "label": str(labels.FEEDS.get(line["feed"], line["feed"])),
                 "department": line["department"],
                 "snapshot_date": line["snapshot_date"],
                 "stale": line["stale"],
