@@ -44,7 +44,6 @@ def test_a_caseworker_checks_a_household_and_downloads_the_pdf(
     body = page.inner_text("main")
     assert "家庭经济状况核对报告" in body and "最低生活保障" in body
     assert all(v not in body for v in values)  # masked by default
-    page.screenshot(path="var/screenshot-verification.png", full_page=False)
     with page.expect_download() as download:
         page.click("[data-testid=pdf]")
     pdf = download.value
@@ -52,6 +51,15 @@ def test_a_caseworker_checks_a_household_and_downloads_the_pdf(
     with open(pdf.path(), "rb") as handle:
         text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages)
     assert number in text and "家庭经济状况核对报告" in text
+    # With a declaration entered on the page: the differences are flagged, both values shown.
+    page.goto(f"{live_server.url}/verification/households/{hid}/declare/?date={AS_OF.isoformat()}")
+    page.fill("[data-testid=m0-deposits]", "1000")
+    page.fill("[data-testid=m0-homes]", "0")
+    page.click("[data-testid=run-declared-check]")
+    page.wait_for_selector("[data-testid=report-number]")
+    assert page.inner_text("[data-testid=flagged]") == "是"
+    assert "有差异" in page.inner_text("[data-testid=totals]")
+    page.screenshot(path="var/screenshot-verification.png", full_page=False)
     # The outsider, logged in elsewhere, gets a 404 page for the same report.
     page.click("[data-testid=logout]")
     _log_in(page, live_server, outsider.username, PASSWORD)

@@ -316,3 +316,31 @@ def test_the_page_names_a_future_date_and_a_malformed_number(
     malformed = client.post("/verification/", {"household_id": "H12", "date": DATE})
     assert malformed.status_code == 400 and "户号 H12 格式不正确" in text(malformed)
     assert not Check.objects.exists()
+
+
+def test_a_declaration_entered_on_the_page_is_compared(
+    verify_settings, login, caseworker, outsider, home, lookup, client
+):
+    consent_all(caseworker, home, lookup)
+    url = f"/verification/households/{home}/declare/"
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    client.force_login(caseworker)
+    page = client.get(url)
+    body = text(page)
+    assert page.status_code == 200 and "工资性收入（月）" in body and 'name="m0-wage"' in body
+    members = lookup.household(home).members
+    assert all(m["id_number"] not in body for m in members)
+    # A negative amount is refused, naming the member's field.
+    refused = client.post(url, {"date": DATE, "m0-wage": "-5"})
+    assert refused.status_code == 400 and "members[0].income.wage" in text(refused)
+    # Declaring nothing for a household with income: the report flags the differences.
+    done = client.post(url, {"date": DATE, "m0-deposits": "999999", "m0-homes": "0"})
+    assert done.status_code == 302
+    check = Check.objects.get(household_id=home)
+    assert check.flagged and "declared" in check.report["decision"]
+    deposits = next(t for t in check.report["totals"] if t["field"] == "deposits")
+    assert deposits["declared"] == "999999.00" and deposits["flagged"]
+    assert AuditEvent.objects.filter(
+        actor=caseworker, object_id=home, action="read_personal"
+    ).exists()

@@ -91,6 +91,16 @@ def household_adults(*, user: Any, household_id: str, date: dt.date) -> tuple[di
     return found.household, adults(found, date)
 
 
+def household_members(*, user: Any, household_id: str, date: dt.date) -> tuple[dict, list[dict]]:
+    """(household, living members on `date`) of a household in scope, for the declaration."""
+    found = _scoped_household(user, household_id, date)
+    dead = {r["id_number"] for r in found.lines.get("deaths", []) if r["death_date"] <= date}
+    members = [
+        m for m in found.members if m["household_id"] == household_id and m["id_number"] not in dead
+    ]
+    return found.household, members
+
+
 def consents_active(household_id: str) -> dict[str, Consent]:
     """ID number → the member's active consent for this household."""
     rows = Consent.objects.filter(household_id=household_id, revoked_at__isnull=True)

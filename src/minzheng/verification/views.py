@@ -165,6 +165,106 @@ def consents(request: HttpRequest, household_id: str) -> HttpResponse:
     )
 
 
+# What a declaration holds per member: (block of the household file, field).
+DECLARED_FIELDS = [
+    *[("income", f) for f in ("wage", "business", "property", "pension", "transfer")],
+    *[("assets", f) for f in ("deposits", "securities")],
+    *[(None, f) for f in ("medical_oop_12m", "homes", "commercial_property", "vehicles")],
+    (None, "disability_grade"),
+]
+
+
+def _declaration_from_post(post, household: dict, members: list[dict]) -> dict:
+    """The household file (v1) of what was entered; the file's parser names bad fields."""
+    entries = []
+    for i, m in enumerate(members):
+        entry: dict = {
+            "id": m["id_number"],
+            "birth_date": m["birth_date"].isoformat(),
+            "relation": m["relation"],
+            "status": m["status"],
+        }
+        for block, field in DECLARED_FIELDS:
+            raw = post.get(f"m{i}-{field}", "").strip()
+            if raw == "" or (field == "disability_grade" and raw == "0"):
+                continue
+            value: object = (
+                int(raw) if raw.isdigit() and block is None and field != "medical_oop_12m" else raw
+            )
+            if block is None:
+                entry[field] = value
+            else:
+                entry.setdefault(block, {})[field] = value
+        entries.append(entry)
+    return {
+        "household_id": household["household_id"],
+        "county": household["county"],
+        "members": entries,
+    }
+
+
+@login_required
+def declare(request: HttpRequest, household_id: str) -> HttpResponse:
+    """Enter what the household declared, member by member, and run the check on it."""
+    raw_date = request.POST.get("date") or request.GET.get("date")
+    try:
+        date = dt.date.fromisoformat(raw_date) if raw_date else _default_date()
+    except ValueError:
+        date = _default_date()
+    context: dict = {"household_id": household_id, "date": date}
+    try:
+        household, members = services.household_members(
+            user=request.user, household_id=household_id, date=date
+        )
+    except TranslatableError as exc:
+        return _error(request, "verification/declare.html", context, exc)
+    personal_data_read(
+        actor=request.user,
+        request=request,
+        object_type="household",
+        object_id=household_id,
+        region_code=household["village_code"],
+        fields=["members"],
+    )
+    from minzheng.policy.inputs import INPUTS
+    from minzheng.verification import labels
+
+    context["members"] = [
+        {
+            "index": i,
+            "name": mask_name(m["name"]),
+            "id_masked": idcard.mask(m["id_number"]),
+            "relation_text": labels.value_text(m["relation"]),
+        }
+        for i, m in enumerate(members)
+    ]
+    context["rows"] = [
+        {
+            "label": INPUTS[field].label,
+            "field": field,
+            "cells": [
+                {"name": f"m{i}-{field}", "value": request.POST.get(f"m{i}-{field}", "")}
+                for i in range(len(members))
+            ],
+        }
+        for _block, field in DECLARED_FIELDS
+    ]
+    if request.method == "POST":
+        try:
+            declared = parse_household(_declaration_from_post(request.POST, household, members))
+            check = services.check_run(
+                user=request.user,
+                request=request,
+                household_id=household_id,
+                date=date,
+                declared=declared,
+            )
+        except TranslatableError as exc:
+            return _error(request, "verification/declare.html", context, exc)
+        return redirect("verification:report", number=check.number)
+    return render(request, "verification/declare.html", context)
+
+
 @login_required
 @require_POST
 def consent_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
