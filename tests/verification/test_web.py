@@ -344,3 +344,22 @@ def test_a_declaration_entered_on_the_page_is_compared(
     assert AuditEvent.objects.filter(
         actor=caseworker, object_id=home, action="read_personal"
     ).exists()
+
+
+def test_a_declaration_of_another_household_is_refused(
+    verify_settings, login, caseworker, home, lookup
+):
+    consent_all(caseworker, home, lookup)
+    person = lookup.household(home).members[0]
+    declared = {
+        "household_id": "H3301020000001",
+        "county": "330102",
+        "members": [{"id": person["id_number"], "birth_date": person["birth_date"].isoformat()}],
+    }
+    response = login(caseworker).post(
+        "/api/verification/checks",
+        {"household_id": home, "date": DATE, "declared": declared},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and response.json()["code"] == "declaration_mismatch"
+    assert "H3301020000001" in response.json()["detail"] and home in response.json()["detail"]

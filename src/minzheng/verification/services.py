@@ -228,6 +228,13 @@ def check_run(
     write the read of personal data to the audit log."""
     found = _scoped_household(user, household_id, date)
     region_code = found.household["village_code"]
+    if declared and declared[0]["household_id"] != household_id:
+        raise VerificationError(
+            "declaration_mismatch",
+            gettext_noop("The declaration is of household %(declared)s, not of %(household)s."),
+            declared=declared[0]["household_id"],
+            household=household_id,
+        )
     # Those who authorise are the adults of today, whatever the date the check is made as of.
     active = consents_active(household_id)
     missing = [m for m in adults(found, timezone.localdate()) if m["id_number"] not in active]

@@ -49,7 +49,7 @@ def _default_date() -> dt.date:
     """The lake's snapshot date (checks against older data would all be flagged stale)."""
     try:
         return dt.date.fromisoformat(services.lake().lookup.manifest["snapshot_date"])
-    except Exception:  # no lake yet: today
+    except (TranslatableError, KeyError, ValueError):  # no lake or index yet: today
         return timezone.localdate()
 
 
