@@ -23,6 +23,13 @@ from .conftest import AS_OF
 runner = CliRunner()
 
 
+def verify(listing, date, officer, out, lake=None):
+    """`minzheng verify` on a households file (the configured lake unless `lake`)."""
+    args = ["verify", "--households", str(listing), "--date", date, "--officer", officer]
+    args += ["--out", str(out), *(["--lake", str(lake)] if lake else [])]
+    return runner.invoke(app, args)
+
+
 def _consent_bulk(user, lake, ids):
     facts = household_facts(lake, ids, timezone.localdate())
     Consent.objects.bulk_create(
@@ -64,22 +71,7 @@ def test_a_batch_agrees_with_single_checks_and_enforces_consent_and_scope(
     listing = tmp_path / "review.txt"
     listing.write_text("\n".join([*ids, *outside, "H3301029999999", ids[0]]) + "\n")
     out = tmp_path / "review"
-    result = runner.invoke(
-        app,
-        [
-            "verify",
-            "--households",
-            str(listing),
-            "--date",
-            AS_OF.isoformat(),
-            "--officer",
-            approver.username,
-            "--out",
-            str(out),
-            "--lake",
-            str(indexed_lake),
-        ],
-    )
+    result = verify(listing, AS_OF.isoformat(), approver.username, str(out), lake=indexed_lake)
     assert result.exit_code == 0, result.output
     summary = json.loads((out / SUMMARY).read_text())
     assert summary["households"] == 404
@@ -128,22 +120,7 @@ def test_a_caseworker_batch_is_limited_to_the_township(
     listing = tmp_path / "ids.csv"
     listing.write_text("household_id,note\n" + "\n".join(f"{h},x" for h in ids) + "\n")
     out = tmp_path / "out"
-    result = runner.invoke(
-        app,
-        [
-            "verify",
-            "--households",
-            str(listing),
-            "--date",
-            AS_OF.isoformat(),
-            "--officer",
-            caseworker.username,
-            "--out",
-            str(out),
-            "--lake",
-            str(indexed_lake),
-        ],
-    )
+    result = verify(listing, AS_OF.isoformat(), caseworker.username, str(out), lake=indexed_lake)
     assert result.exit_code == 0, result.output
     rows = pq.read_table(out / RESULTS).to_pylist()
     facts = household_facts(indexed_lake, ids, timezone.localdate())
@@ -166,20 +143,7 @@ def test_bad_batch_input_is_refused_with_a_reason(
     listing = tmp_path / "ids.txt"
     listing.write_text(content)
     out = tmp_path / "out"
-    result = runner.invoke(
-        app,
-        [
-            "verify",
-            "--households",
-            str(listing),
-            "--date",
-            date,
-            "--officer",
-            approver.username,
-            "--out",
-            str(out),
-        ],
-    )
+    result = verify(listing, date, approver.username, str(out))
     assert result.exit_code == 1 and message in result.output
     assert not out.exists()
 
@@ -187,20 +151,7 @@ def test_bad_batch_input_is_refused_with_a_reason(
 def test_an_unknown_officer_is_refused(verify_settings, tmp_path, db):
     listing = tmp_path / "ids.txt"
     listing.write_text("H3301020000001\n")
-    result = runner.invoke(
-        app,
-        [
-            "verify",
-            "--households",
-            str(listing),
-            "--date",
-            "2020-12-31",
-            "--officer",
-            "nobody",
-            "--out",
-            str(tmp_path / "out"),
-        ],
-    )
+    result = verify(listing, "2020-12-31", "nobody", str(tmp_path / "out"))
     assert result.exit_code == 1 and "nobody" in result.output
 
 

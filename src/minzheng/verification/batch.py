@@ -23,7 +23,7 @@ from minzheng.policy.backends import connect
 from minzheng.policy.engine import Engine
 from minzheng.policy.lake import FEEDS, lake_inputs
 from minzheng.policy.screen import household_outputs
-from minzheng.verification.lookup import INDEX, KEYS
+from minzheng.verification.lookup import KEYS, index_path
 from minzheng.verification.report import ADULT_AGE, HOUSEHOLD_ID, VerificationError
 
 # Why a household is flagged for the caseworker's attention.
@@ -107,13 +107,7 @@ def verify_batch(
     refused = refused or {}
     checked = [h for h in ids if h not in refused]
     engine = engine or Engine()
-    index = Path(lake) / INDEX
-    if not index.is_file():
-        raise VerificationError(
-            "no_index",
-            "%(path)s has no lookup index (_index.duckdb) yet.",
-            path=str(lake),
-        )
+    index = index_path(lake)
     con = connect("duckdb")
     con.raw_sql(f"ATTACH '{index}' AS idx (READ_ONLY)")
     con.raw_sql("SET enable_progress_bar = false")
@@ -217,7 +211,7 @@ def household_facts(lake: Path, ids: list[str], today: dt.date) -> dict[str, tup
     must have consented, and where the household lies (for the officer's scope)."""
     import duckdb
 
-    con = duckdb.connect(str(Path(lake) / INDEX), read_only=True)
+    con = duckdb.connect(str(index_path(lake)), read_only=True)
     con.execute("SET enable_progress_bar = false")
     con.register("batch_ids", pa.table({"household_id": pa.array(ids, pa.string())}))
     adult_born = _years_before(today, ADULT_AGE)

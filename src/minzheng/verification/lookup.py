@@ -105,18 +105,23 @@ class Found:
     unreadable: dict[str, str] = field(default_factory=dict)  # feed → why it could not be read
 
 
+def index_path(lake: Path) -> Path:
+    """The lake's lookup index, or a clear error when it has not been built."""
+    path = Path(lake) / INDEX
+    if not path.is_file():
+        raise BackendError(
+            "no_index",
+            gettext_noop("%(path)s has no lookup index (_index.duckdb) yet."),
+            path=str(lake),
+        )
+    return path
+
+
 class Lookup:
     """Read-only lookups on a lake's index (one connection, reused)."""
 
     def __init__(self, lake: Path) -> None:
-        path = Path(lake) / INDEX
-        if not path.is_file():
-            raise BackendError(
-                "no_index",
-                gettext_noop("%(path)s has no lookup index (_index.duckdb) yet."),
-                path=str(lake),
-            )
-        self.con = duckdb.connect(str(path), read_only=True)
+        self.con = duckdb.connect(str(index_path(lake)), read_only=True)
         self.con.execute("SET enable_progress_bar = false")
         try:
             version = self._rows("SELECT version FROM index_info", [])[0]["version"]

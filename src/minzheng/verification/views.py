@@ -61,6 +61,18 @@ def _error(
     return render(request, template, context, status=getattr(exc, "status", 400))
 
 
+def _members_read(request: HttpRequest, household: dict) -> None:
+    """A page listing a household's members (masked) is a read of their personal data."""
+    personal_data_read(
+        actor=request.user,
+        request=request,
+        object_type="household",
+        object_id=household["household_id"],
+        region_code=household["village_code"],
+        fields=["members"],
+    )
+
+
 def _declaration(upload) -> tuple[dict, list[dict]] | None:
     if upload is None:
         return None
@@ -138,14 +150,7 @@ def consents(request: HttpRequest, household_id: str) -> HttpResponse:
         .order_by("-recorded_at")
     )
     context |= {"members": members, "form": form, "history": history, "household": household}
-    personal_data_read(
-        actor=request.user,
-        request=request,
-        object_type="household",
-        object_id=household_id,
-        region_code=household["village_code"],
-        fields=["members"],
-    )
+    _members_read(request, household)
     if request.method == "POST" and form.is_valid():
         try:
             services.consent_record(
@@ -218,14 +223,7 @@ def declare(request: HttpRequest, household_id: str) -> HttpResponse:
         )
     except TranslatableError as exc:
         return _error(request, "verification/declare.html", context, exc)
-    personal_data_read(
-        actor=request.user,
-        request=request,
-        object_type="household",
-        object_id=household_id,
-        region_code=household["village_code"],
-        fields=["members"],
-    )
+    _members_read(request, household)
     from minzheng.policy.inputs import INPUTS
     from minzheng.verification import labels
 
