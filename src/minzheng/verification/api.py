@@ -45,11 +45,15 @@ def _fail(exc: TranslatableError) -> HttpError:
 
 
 def _check_out(check, report: dict) -> dict:
+    """The check with its report; each notice also as text in the reader's language."""
+    from minzheng.verification.present import notice_text
+
+    notices = [n | {"text": notice_text(n)} for n in report["notices"]]
     return {
         "number": check.number,
         "officer": check.officer.get_username() if check.officer else None,
         "created_at": check.created_at.isoformat(),
-        "report": report,
+        "report": report | {"notices": notices},
     }
 
 

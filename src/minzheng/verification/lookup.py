@@ -160,6 +160,38 @@ class Lookup:
         ids += [i for i in also if i not in ids]
         return self.persons(ids, household=house[0] if house else None)
 
+    def registrations(self, ids: list[str]) -> dict[str, dict]:
+        """ID number → where the person is registered (household and village), for deciding
+        whether their data may be read; nothing else about them is read."""
+        keys = [k for k in (numeric_id(i) for i in ids) if k is not None]
+        if not keys:
+            return {}
+        people = self._rows(
+            " UNION ALL ".join(
+                "SELECT id_number, household_id FROM hukou_persons WHERE k = ?" for _ in keys
+            ),
+            keys,
+        )
+        people = [p for p in people if p["id_number"] in ids]
+        homes = [numeric_id(p["household_id"]) for p in people]
+        villages = {
+            r["household_id"]: r["village_code"]
+            for r in self._rows(
+                " UNION ALL ".join(
+                    "SELECT household_id, village_code FROM hukou_households WHERE k = ?"
+                    for _ in homes
+                ),
+                homes,
+            )
+        } if homes else {}
+        return {
+            p["id_number"]: {
+                "household_id": p["household_id"],
+                "village_code": villages.get(p["household_id"], ""),
+            }
+            for p in people
+        }
+
     def persons(self, ids: list[str], household: dict | None = None) -> Found:
         """Every feed line about these ID numbers."""
         found = Found(household, [])

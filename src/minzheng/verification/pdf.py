@@ -120,7 +120,7 @@ def render_pdf(check, report: dict, *, officer: str, unmasked: bool) -> bytes:
                     [
                         c["label"],
                         str(c["declared"] if c["declared"] is not None else "—"),
-                        str(c["found"]),
+                        str(c["found"] if c["found"] is not None else "—"),
                         _("differs") if c["flagged"] else "",
                     ]
                 )

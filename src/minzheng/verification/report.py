@@ -260,12 +260,19 @@ def build_report(
     settings: Settings = Settings(),
     today: dt.date | None = None,
     found: Found | None = None,
+    unchecked: dict[str, str] | None = None,
 ) -> dict:
-    """The report of one household as of `date` (see docs/verification.md)."""
+    """The report of one household as of `date` (see docs/verification.md). Declared members
+    in `unchecked` (ID number → reason code) are not looked up: the report says why."""
     validate_request(household_id, date, today or dt.date.today())
     declared_rows = {m["person_id"]: m for m in (declared[1] if declared else [])}
+    unchecked = unchecked or {}
     if found is None:
-        found = lookup.household(household_id, also=list(declared_rows))
+        found = lookup.household(
+            household_id, also=[i for i in declared_rows if i not in unchecked]
+        )
+    if any(m["id_number"] in unchecked for m in found.members):
+        raise ValueError("a member of the hukou household cannot be left unchecked")
     if found.household is None:
         raise VerificationError(
             "household_not_found",
@@ -342,6 +349,10 @@ def build_report(
     people = list(dict.fromkeys([*hukou, *declared_rows]))
     members = []
     for pid in people:
+        if pid in unchecked:
+            members.append(_unchecked_member(pid, declared_rows[pid], unchecked[pid], date))
+            notices.append(_unchecked_notice(pid, unchecked[pid]))
+            continue
         person = hukou.get(pid)
         in_household = person is not None and person["household_id"] == household_id
         lines = []
@@ -383,6 +394,7 @@ def build_report(
             "county": person["county"] if person else None,
             "household_id": person["household_id"] if person else None,
             "declared": pid in declared_rows,
+            "checked": True,
             "deceased": deceased.isoformat() if deceased else None,
             "lines": lines,
             "comparisons": _comparisons(
@@ -484,7 +496,7 @@ def build_report(
         "township_code": house_row["township_code"],
         "county": house_row["county"],
         "counties": counties,
-        "complete": not found.unreadable,
+        "complete": not found.unreadable and not unchecked,
         "flagged": any(c["flagged"] for m in members for c in m["comparisons"])
         or any(n["level"] != "info" for n in notices if n["code"] != "stale_feed"),
         "settings": {
@@ -499,6 +511,59 @@ def build_report(
         "enrolled_dibao": household["enrolled_dibao"],
         "decision": decision,
     }
+
+
+# Why a declared member's data was not read (see docs/security.md, the cross-county rule).
+UNCHECKED_REASONS = {
+    # Registered in the officer's scope, but not in this household and no consent for it.
+    "consent_missing": gettext_noop(
+        "Declared member %(id)s is not a member of this household in the hukou feed and has "
+        "not authorised this household's check: their data was not read. Record their own "
+        "consent for this household first."
+    ),
+    # Not registered in the officer's scope (another township or county) or not at all.
+    "outside_scope": gettext_noop(
+        "Declared member %(id)s is not a member of this household in the hukou feed and is "
+        "not registered in your region: their data was not read. Their own county must check "
+        "them (协查)."
+    ),
+}
+
+
+def _unchecked_member(pid: str, declared: dict, reason: str, date: dt.date) -> dict:
+    """A declared member whose data was not read: what they declared, nothing found."""
+    card = idcard.parse(pid)
+    comparisons = [
+        {
+            "field": field,
+            "label": INPUTS[field].label,
+            "declared": _json_value(declared[field], INPUTS[field].kind),
+            "found": None,
+            "flagged": False,
+        }
+        for field in COMPARED
+    ]
+    return {
+        "id_number": pid,
+        "name": None,
+        "relation": None,
+        "birth_date": card.birth_date.isoformat(),
+        "sex": card.sex,
+        "age": card.age_on(date),
+        "county": None,
+        "household_id": None,
+        "declared": True,
+        "checked": False,
+        "unchecked_reason": reason,
+        "deceased": None,
+        "lines": [],
+        "comparisons": comparisons,
+    }
+
+
+def _unchecked_notice(pid: str, reason: str) -> dict:
+    """An unchecked member makes the report incomplete (an error-level notice)."""
+    return notice(f"member_{reason}", "error", UNCHECKED_REASONS[reason], id=pid)
 
 
 def _decisive(

@@ -15,13 +15,14 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from minzheng.audit.services import audit_record, audit_record_many, personal_data_read
+from minzheng.audit.services import audit_record, audit_record_many
 from minzheng.lib import idcard
 from minzheng.lib.i18n import gettext_noop
 from minzheng.regions.scoping import code_in_scope, user_scope
 from minzheng.verification.lookup import Lookup
 from minzheng.verification.models import Check, Consent
 from minzheng.verification.report import (
+    ADULT_AGE,
     Settings,
     VerificationError,
     adults,
@@ -126,10 +127,15 @@ def consent_record(
         raise VerificationError(
             "bad_id", gettext_noop("id_number: %(problem)s"), problem=exc
         ) from None
-    if number not in {m["id_number"] for m in adults(found, date)}:
+    if number not in {m["id_number"] for m in adults(found, date)} and not _may_join(
+        user, number, date
+    ):
         raise VerificationError(
             "not_an_adult_member",
-            gettext_noop("%(id)s is not an adult member of household %(household)s."),
+            gettext_noop(
+                "%(id)s is neither an adult member of household %(household)s nor an adult "
+                "registered in your region."
+            ),
             id=idcard.mask(number),
             household=household_id,
         )
@@ -178,6 +184,19 @@ def consent_record(
             detail={"household": household_id, "method": method, "form_sha256": digest},
         )
     return consent
+
+
+def _may_join(user: Any, number: str, date: dt.date) -> bool:
+    """Whether a person who is not of the household may consent to its check (a declared
+    member registered elsewhere): an adult registered in the user's scope."""
+    source = lake()
+    with source.lock:
+        village = source.lookup.registrations([number]).get(number, {}).get("village_code", "")
+    return (
+        bool(village)
+        and code_in_scope(user, village)
+        and idcard.parse(number).age_on(date) >= ADULT_AGE
+    )
 
 
 def consent_revoke(*, user: Any, request: HttpRequest | None, consent_id: int) -> Consent:
@@ -261,9 +280,16 @@ def check_run(
         )
     source_lake = lake()
     with source_lake.lock:
-        declared_ids = [m["person_id"] for m in declared[1]] if declared else []
-        if any(i not in {m["id_number"] for m in found.members} for i in declared_ids):
-            found = source_lake.lookup.household(household_id, also=declared_ids)
+        unchecked, read_regions, refused = _declared_access(
+            user, found, declared, source_lake.lookup
+        )
+        readable = [
+            m["person_id"]
+            for m in (declared[1] if declared else [])
+            if m["person_id"] not in unchecked
+        ]
+        if any(i not in {m["id_number"] for m in found.members} for i in readable):
+            found = source_lake.lookup.household(household_id, also=readable)
         report = build_report(
             source_lake.lookup,
             source_lake.explainer,
@@ -273,6 +299,25 @@ def check_run(
             settings=check_settings(),
             today=timezone.localdate(),
             found=found,
+            unchecked=unchecked,
+        )
+    report["read_regions"] = sorted({region_code, *read_regions})
+    if refused:
+        # The person's own region learns that someone tried to read them, and was refused.
+        audit_record_many(
+            actor=user,
+            request=request,
+            events=[
+                {
+                    "action": "read_personal",
+                    "object_type": "person",
+                    "object_id": idcard.mask(pid),
+                    "region_code": village,
+                    "outcome": "denied",
+                    "detail": {"reason": "outside_scope", "household": household_id},
+                }
+                for pid, village in refused.items()
+            ],
         )
     for attempt in range(5):
         try:
@@ -289,15 +334,8 @@ def check_run(
                     complete=report["complete"],
                     report=report | {"number": number},
                 )
-                # The check and its audit event are kept together or not at all.
-                personal_data_read(
-                    actor=user,
-                    request=request,
-                    object_type="verification_check",
-                    object_id=check.number,
-                    region_code=region_code,
-                    fields=["members", "feeds"],
-                )
+                # The check and its audit events are kept together or not at all.
+                _audit_report_read(user=user, request=request, check=check, unmasked=False)
             return check
         except IntegrityError:  # another check of the county took the number: the next one
             if attempt == 4:
@@ -330,16 +368,68 @@ def check_read(*, user: Any, request: HttpRequest | None, number: str, unmask: b
             gettext_noop("You are not permitted to see unmasked personal data."),
             status=403,
         )
-    personal_data_read(
+    _audit_report_read(user=user, request=request, check=check, unmasked=unmask)
+    return check
+
+
+def _audit_report_read(*, user: Any, request: HttpRequest | None, check: Check, unmasked: bool):
+    """A read of a report is a read of every person in it: one event in each region where
+    one of them is registered, so that each region's administrators see it."""
+    regions = check.report.get("read_regions") or [check.region_code]
+    audit_record_many(
         actor=user,
         request=request,
-        object_type="verification_check",
-        object_id=number,
-        region_code=check.region_code,
-        fields=["members", "feeds"],
-        unmasked=unmask,
+        events=[
+            {
+                "action": "unmask" if unmasked else "read_personal",
+                "object_type": "verification_check",
+                "object_id": check.number,
+                "region_code": code,
+                "detail": {"fields": ["feeds", "members"], "unmasked": unmasked},
+            }
+            for code in regions
+        ],
     )
-    return check
+
+
+def _declared_access(
+    user: Any, found, declared: tuple[dict, list[dict]] | None, lookup: Lookup
+) -> tuple[dict[str, str], set[str], dict[str, str]]:
+    """Which declared members outside the hukou household may be read: those registered in
+    the user's scope who gave their own active consent for this household (the cross-county
+    rule, docs/security.md). Returns (ID number → why not, regions of those read, ID number →
+    region of those registered outside the user's scope)."""
+    if not declared:
+        return {}, set(), {}
+    limit = settings.VERIFY_MAX_DECLARED_MEMBERS
+    if len(declared[1]) > limit:
+        raise VerificationError(
+            "too_many_members",
+            gettext_noop("The declaration lists %(count)s members; at most %(limit)s are allowed."),
+            count=len(declared[1]),
+            limit=limit,
+        )
+    household_id = found.household["household_id"]
+    own = {m["id_number"] for m in found.members if m["household_id"] == household_id}
+    others = [m["person_id"] for m in declared[1] if m["person_id"] not in own]
+    if not others:
+        return {}, set(), {}
+    registered = lookup.registrations(others)
+    consented = consents_active(household_id)
+    unchecked: dict[str, str] = {}
+    regions: set[str] = set()
+    refused: dict[str, str] = {}
+    for pid in others:
+        village = registered.get(pid, {}).get("village_code", "")
+        if not village or not code_in_scope(user, village):
+            unchecked[pid] = "outside_scope"
+            if village:
+                refused[pid] = village
+        elif pid not in consented:
+            unchecked[pid] = "consent_missing"
+        else:
+            regions.add(village)
+    return unchecked, regions, refused
 
 
 def masked(report: dict) -> dict:
