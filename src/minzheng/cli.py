@@ -44,9 +44,6 @@ DEMO_USERS = [
     ("admin", "administrator", "330000", "系统管理员"),
 ]
 
-# Who may see unmasked names and ID numbers in the demo (a permission, granted in the admin).
-DEMO_UNMASK = {"approver"}
-
 
 def _django() -> None:
     """Configure Django once, on first use, so that `--help` stays fast."""
@@ -106,8 +103,6 @@ def _load_subcounty(path: Path) -> None:
 
 
 def _create_demo_users() -> None:
-    from django.contrib.auth.models import Permission
-
     from minzheng.accounts.models import User
     from minzheng.accounts.services import user_create, user_set_password
     from minzheng.regions.models import Region
@@ -127,8 +122,6 @@ def _create_demo_users() -> None:
             )
         else:
             user_set_password(user=user, password=DEMO_PASSWORD)
-        if username in DEMO_UNMASK:
-            user.user_permissions.add(Permission.objects.get(codename="unmask_personal_data"))
         typer.echo(f"    {username:<11} {role:<14} {user.region}  {full_name}")
 
 

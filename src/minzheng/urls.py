@@ -13,3 +13,5 @@ urlpatterns = [
     path("verification/", include("minzheng.verification.urls")),
     path("", include("minzheng.web.urls")),
 ]
+
+handler403 = "minzheng.web.views.permission_denied"

@@ -145,7 +145,13 @@ def test_the_same_county_approver_sees_the_check_and_the_outsider_does_not(
         content_type="application/json",
     )
     assert created.status_code == 404 and created.json()["code"] == "household_not_found"
-    assert not AuditEvent.objects.filter(actor=outsider, action="read_personal").exists()
+    assert not AuditEvent.objects.filter(
+        actor=outsider, action="read_personal", outcome="success"
+    ).exists()
+    # Every refusal is in the audit log, in the outsider's own region (#10 item 3).
+    refused = AuditEvent.objects.filter(actor=outsider, outcome="denied")
+    assert refused.count() == 6  # report, PDF, API report, page check, consents, API check
+    assert set(refused.values_list("region_code", flat=True)) == {outsider.region_id}
 
 
 def test_the_outsider_checks_households_of_their_own_township(

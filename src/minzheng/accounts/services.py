@@ -19,15 +19,14 @@ def user_create(
     full_name: str = "",
 ) -> User:
     """Create a user after checking the role/region pairing and the password policy."""
-    administrator = Role(role) == Role.ADMINISTRATOR
     user = User(
         username=username,
         role=Role(role),
         region=region,
         first_name=full_name,
-        # Administrators pass every permission check, but still only see their scope.
-        is_staff=administrator,
-        is_superuser=administrator,
+        # Administrators use the admin site; what they may do there is their role's
+        # permissions (accounts.roles), never every permission: no one is a superuser.
+        is_staff=Role(role) == Role.ADMINISTRATOR,
     )
     user.full_clean(exclude=["password"])
     validate_password(password, user)

@@ -11,8 +11,11 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import django_auth
 
-from minzheng.accounts.models import Role
+from minzheng.accounts import roles
+from minzheng.accounts.permissions import require
 from minzheng.audit.models import AuditEvent
+from minzheng.audit.services import refusal_record
+from minzheng.lib.i18n import TranslatableError
 from minzheng.regions.models import Region
 from minzheng.regions.selectors import region_children_with_counts, region_path
 from minzheng.verification.api import router as verification_router
@@ -33,6 +36,13 @@ def _http_error(request: HttpRequest, exc: HttpError):
     if getattr(exc, "code", None):
         body["code"] = exc.code
     return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(TranslatableError)
+def _translatable_error(request: HttpRequest, exc: TranslatableError):
+    """A refusal of the services: its status (400 unless it says), reason and code."""
+    body = {"detail": exc.translated(), "code": exc.code}
+    return api.create_response(request, body, status=getattr(exc, "status", 400))
 
 
 @api.exception_handler(AuthenticationError)
@@ -91,6 +101,14 @@ def me(request: HttpRequest):
 def region_detail(request: HttpRequest, code: str):
     region = Region.objects.for_user(request.user).filter(code=code).first()
     if region is None:
+        refusal_record(
+            actor=request.user,
+            request=request,
+            action="read",
+            object_type="region",
+            object_id=code,
+            reason="not_found_or_out_of_scope",
+        )
         raise HttpError(
             404, _("Region %(code)s does not exist or is outside your scope.") % {"code": code}
         )
@@ -106,8 +124,7 @@ def region_detail(request: HttpRequest, code: str):
 
 @api.get("/audit/events", response=list[AuditEventOut], summary="Newest audit events in scope")
 def audit_events(request: HttpRequest, limit: int = 100):
-    if request.user.role != Role.ADMINISTRATOR:
-        raise HttpError(403, _("Only administrators may read the audit log."))
+    require(request.user, roles.VIEW_AUDIT, request=request, object_type="audit_log")
     limit = max(1, min(limit, 1000))
     return list(AuditEvent.objects.for_user(request.user).order_by("-seq")[:limit])
 

@@ -112,3 +112,27 @@ def personal_data_read(
         region_code=region_code,
         detail={"fields": sorted(fields or []), "unmasked": unmasked},
     )
+
+
+def refusal_record(
+    *,
+    actor: Any,
+    request: HttpRequest | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    reason: str,
+) -> AuditEvent:
+    """Record a refused request (out of scope, not found, not permitted) in the actor's own
+    region: the object asked for may not exist, or may belong to a region the actor may not
+    name, so the event belongs to whoever administers the actor."""
+    return audit_record(
+        actor=actor,
+        action=action,
+        request=request,
+        object_type=object_type,
+        object_id=str(object_id)[:150],
+        region_code=getattr(actor, "region_id", None) or "",
+        outcome=Outcome.DENIED,
+        detail={"reason": reason, "path": request.path[:300] if request else ""},
+    )

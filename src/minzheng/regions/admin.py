@@ -10,6 +10,22 @@ class RegionScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).for_user(request.user)
 
+    def get_object(self, request, object_id, from_field=None):
+        """The object in scope; a request for one outside it (or missing) is audited."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            from minzheng.audit.services import refusal_record
+
+            refusal_record(
+                actor=request.user,
+                request=request,
+                action="admin_read",
+                object_type=self.opts.label_lower,
+                object_id=str(object_id),
+                reason="not_found_or_out_of_scope",
+            )
+        return obj
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
         if is_region_scoped(related):

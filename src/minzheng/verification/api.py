@@ -7,9 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from ninja.errors import HttpError
 
-from minzheng.lib.i18n import TranslatableError
 from minzheng.policy.household import parse_household
 from minzheng.verification import services
 from minzheng.verification.models import Consent
@@ -38,12 +36,6 @@ class ConsentOut(Schema):
     revoked_at: dt.datetime | None
 
 
-def _fail(exc: TranslatableError) -> HttpError:
-    error = HttpError(getattr(exc, "status", 400), exc.translated())
-    error.code = exc.code  # type: ignore[attr-defined]
-    return error
-
-
 def _check_out(check, report: dict) -> dict:
     """The check with its report; each notice also as text in the reader's language."""
     from minzheng.verification.present import notice_text
@@ -59,54 +51,40 @@ def _check_out(check, report: dict) -> dict:
 
 @router.post("/checks", response={201: dict}, summary="Run a check of one household")
 def check_create(request: HttpRequest, payload: CheckIn):
-    try:
-        declared = parse_household(payload.declared) if payload.declared is not None else None
-        check = services.check_run(
-            user=request.user,
-            request=request,
-            household_id=payload.household_id,
-            date=payload.date,
-            declared=declared,
-            source="api",
-        )
-    except TranslatableError as exc:
-        raise _fail(exc) from None
+    declared = parse_household(payload.declared) if payload.declared is not None else None
+    check = services.check_run(
+        user=request.user,
+        request=request,
+        household_id=payload.household_id,
+        date=payload.date,
+        declared=declared,
+        source="api",
+    )
     return Status(201, _check_out(check, services.masked(check.report)))
 
 
 @router.get("/checks/{number}", response=dict, summary="A check's report (masked unless unmask)")
 def check_detail(request: HttpRequest, number: str, unmask: bool = False):
-    try:
-        check = services.check_read(
-            user=request.user, request=request, number=number, unmask=unmask
-        )
-    except TranslatableError as exc:
-        raise _fail(exc) from None
+    check = services.check_read(user=request.user, request=request, number=number, unmask=unmask)
     return _check_out(check, check.report if unmask else services.masked(check.report))
 
 
 @router.post("/consents", response={201: ConsentOut}, summary="Record an online confirmation")
 def consent_create(request: HttpRequest, payload: ConsentIn):
-    try:
-        consent = services.consent_record(
-            user=request.user,
-            request=request,
-            household_id=payload.household_id,
-            id_number=payload.id_number,
-            method=Consent.Method.ONLINE,
-            given_at=payload.given_at,
-        )
-    except TranslatableError as exc:
-        raise _fail(exc) from None
+    consent = services.consent_record(
+        user=request.user,
+        request=request,
+        household_id=payload.household_id,
+        id_number=payload.id_number,
+        method=Consent.Method.ONLINE,
+        given_at=payload.given_at,
+    )
     return Status(201, _consent_out(consent))
 
 
 @router.post("/consents/{consent_id}/revoke", response=ConsentOut, summary="Revoke a consent")
 def consent_revoke(request: HttpRequest, consent_id: int):
-    try:
-        consent = services.consent_revoke(user=request.user, request=request, consent_id=consent_id)
-    except TranslatableError as exc:
-        raise _fail(exc) from None
+    consent = services.consent_revoke(user=request.user, request=request, consent_id=consent_id)
     return _consent_out(consent)
 
 

@@ -174,16 +174,20 @@ class Lookup:
         )
         people = [p for p in people if p["id_number"] in ids]
         homes = [numeric_id(p["household_id"]) for p in people]
-        villages = {
-            r["household_id"]: r["village_code"]
-            for r in self._rows(
-                " UNION ALL ".join(
-                    "SELECT household_id, village_code FROM hukou_households WHERE k = ?"
-                    for _ in homes
-                ),
-                homes,
-            )
-        } if homes else {}
+        villages = (
+            {
+                r["household_id"]: r["village_code"]
+                for r in self._rows(
+                    " UNION ALL ".join(
+                        "SELECT household_id, village_code FROM hukou_households WHERE k = ?"
+                        for _ in homes
+                    ),
+                    homes,
+                )
+            }
+            if homes
+            else {}
+        )
         return {
             p["id_number"]: {
                 "household_id": p["household_id"],

@@ -15,7 +15,9 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from minzheng.audit.services import audit_record, audit_record_many
+from minzheng.accounts import roles
+from minzheng.accounts.permissions import require
+from minzheng.audit.services import audit_record, audit_record_many, refusal_record
 from minzheng.lib import idcard
 from minzheng.lib.i18n import gettext_noop
 from minzheng.regions.scoping import code_in_scope, user_scope
@@ -30,7 +32,7 @@ from minzheng.verification.report import (
     validate_request,
 )
 
-UNMASK_PERMISSION = "verification.unmask_personal_data"
+UNMASK_PERMISSION = roles.UNMASK
 
 
 class _Lake:
@@ -60,13 +62,24 @@ def check_settings() -> Settings:
     )
 
 
-def _scoped_household(user: Any, household_id: str, date: dt.date):
-    """The household as found, if it lies in the user's scope (else: not found, 404)."""
+def _scoped_household(
+    user: Any, household_id: str, date: dt.date, request: HttpRequest | None = None
+):
+    """The household as found, if it lies in the user's scope (else: not found, 404, and the
+    refusal audited)."""
     validate_request(household_id, date, timezone.localdate())
     source = lake()
     with source.lock:
         found = source.lookup.household(household_id)
     if found.household is None or not code_in_scope(user, found.household["village_code"]):
+        refusal_record(
+            actor=user,
+            request=request,
+            action="read_personal",
+            object_type="household",
+            object_id=household_id,
+            reason="not_found_or_out_of_scope",
+        )
         raise VerificationError(
             "household_not_found",
             gettext_noop("Household %(household)s is not in the hukou feed or not in your scope."),
@@ -79,22 +92,30 @@ def _scoped_household(user: Any, household_id: str, date: dt.date):
 def households_to_pick(user: Any, limit: int = 20) -> list[dict]:
     """A few households of the user's scope (hukou number, village, size: no personal data)."""
     region = user_scope(user)
-    if region is None:
+    if region is None or not user.has_perm(roles.RUN_CHECK):
         return []
     source = lake()
     with source.lock:
         return source.lookup.households_in(region.prefix, limit)
 
 
-def household_adults(*, user: Any, household_id: str, date: dt.date) -> tuple[dict, list[dict]]:
+def household_adults(
+    *, user: Any, household_id: str, date: dt.date, request: HttpRequest | None = None
+) -> tuple[dict, list[dict]]:
     """(household, adult members) of a household in scope, for the consent form."""
-    found = _scoped_household(user, household_id, date)
+    require(
+        user, roles.VIEW_CONSENT, request=request, object_type="household", object_id=household_id
+    )
+    found = _scoped_household(user, household_id, date, request)
     return found.household, adults(found, date)
 
 
-def household_members(*, user: Any, household_id: str, date: dt.date) -> tuple[dict, list[dict]]:
+def household_members(
+    *, user: Any, household_id: str, date: dt.date, request: HttpRequest | None = None
+) -> tuple[dict, list[dict]]:
     """(household, living members on `date`) of a household in scope, for the declaration."""
-    found = _scoped_household(user, household_id, date)
+    require(user, roles.RUN_CHECK, request=request, object_type="household", object_id=household_id)
+    found = _scoped_household(user, household_id, date, request)
     dead = {r["id_number"] for r in found.lines.get("deaths", []) if r["death_date"] <= date}
     members = [
         m for m in found.members if m["household_id"] == household_id and m["id_number"] not in dead
@@ -119,8 +140,11 @@ def consent_record(
     form: UploadedFile | None = None,
 ) -> Consent:
     """Record one adult member's consent (a signed form needs its upload)."""
+    require(
+        user, roles.RECORD_CONSENT, request=request, object_type="household", object_id=household_id
+    )
     date = timezone.localdate()
-    found = _scoped_household(user, household_id, date)
+    found = _scoped_household(user, household_id, date, request)
     try:
         number = idcard.parse(id_number).number
     except idcard.IdCardError as exc:
@@ -201,15 +225,26 @@ def _may_join(user: Any, number: str, date: dt.date) -> bool:
 
 def consent_revoke(*, user: Any, request: HttpRequest | None, consent_id: int) -> Consent:
     """Revoke a consent: further checks of the household are refused until a new one."""
+    require(
+        user, roles.REVOKE_CONSENT, request=request, object_type="consent", object_id=consent_id
+    )
+    if not Consent.objects.for_user(user).filter(pk=consent_id).exists():
+        refusal_record(
+            actor=user,
+            request=request,
+            action="consent_revoke",
+            object_type="consent",
+            object_id=str(consent_id),
+            reason="not_found_or_out_of_scope",
+        )
+        raise VerificationError(
+            "consent_not_found",
+            gettext_noop("Consent %(id)s does not exist or is outside your scope."),
+            status=404,
+            id=consent_id,
+        )
     with transaction.atomic():
-        consent = Consent.objects.for_user(user).select_for_update().filter(pk=consent_id).first()
-        if consent is None:
-            raise VerificationError(
-                "consent_not_found",
-                gettext_noop("Consent %(id)s does not exist or is outside your scope."),
-                status=404,
-                id=consent_id,
-            )
+        consent = Consent.objects.for_user(user).select_for_update().get(pk=consent_id)
         if consent.revoked_at is None:
             consent.revoked_at, consent.revoked_by = timezone.now(), user
             consent.save(update_fields=["revoked_at", "revoked_by"])
@@ -245,7 +280,8 @@ def check_run(
 ) -> Check:
     """Run a check: refuse without every adult member's active consent; keep the report;
     write the read of personal data to the audit log."""
-    found = _scoped_household(user, household_id, date)
+    require(user, roles.RUN_CHECK, request=request, object_type="household", object_id=household_id)
+    found = _scoped_household(user, household_id, date, request)
     region_code = found.household["village_code"]
     if declared and declared[0]["household_id"] != household_id:
         raise VerificationError(
@@ -345,8 +381,19 @@ def check_run(
 
 def check_read(*, user: Any, request: HttpRequest | None, number: str, unmask: bool) -> Check:
     """A check in the user's scope; every read is audited, unmasking needs the permission."""
+    require(
+        user, roles.VIEW_CHECK, request=request, object_type="verification_check", object_id=number
+    )
     check = Check.objects.for_user(user).filter(number=number).first()
     if check is None:
+        refusal_record(
+            actor=user,
+            request=request,
+            action="read_personal",
+            object_type="verification_check",
+            object_id=number,
+            reason="not_found_or_out_of_scope",
+        )
         raise VerificationError(
             "check_not_found",
             gettext_noop("Report %(number)s does not exist or is outside your scope."),
@@ -472,6 +519,7 @@ def batch_check(
     read of personal data in the audit log."""
     from minzheng.verification.batch import household_facts, verify_batch
 
+    require(officer, roles.RUN_CHECK, object_type="batch", object_id=str(out))
     today = timezone.localdate()
     if date > today:
         raise VerificationError(

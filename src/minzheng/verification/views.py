@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from minzheng.accounts import roles
+from minzheng.accounts.permissions import permission_required
 from minzheng.audit.services import personal_data_read
 from minzheng.lib import idcard
 from minzheng.lib.i18n import TranslatableError, gettext_noop
@@ -88,6 +90,7 @@ def _declaration(upload) -> tuple[dict, list[dict]] | None:
 
 
 @login_required
+@permission_required(roles.VIEW_CHECK)
 def start(request: HttpRequest) -> HttpResponse:
     """The check form, and the user's recent checks."""
     initial = {"date": _default_date(), "household_id": request.GET.get("household_id", "")}
@@ -123,7 +126,7 @@ def consents(request: HttpRequest, household_id: str) -> HttpResponse:
     context: dict = {"household_id": household_id}
     try:
         household, adults = services.household_adults(
-            user=request.user, household_id=household_id, date=date
+            user=request.user, household_id=household_id, date=date, request=request
         )
     except TranslatableError as exc:
         return _error(request, "verification/consents.html", context, exc)
@@ -219,7 +222,7 @@ def declare(request: HttpRequest, household_id: str) -> HttpResponse:
     context: dict = {"household_id": household_id, "date": date}
     try:
         household, members = services.household_members(
-            user=request.user, household_id=household_id, date=date
+            user=request.user, household_id=household_id, date=date, request=request
         )
     except TranslatableError as exc:
         return _error(request, "verification/declare.html", context, exc)

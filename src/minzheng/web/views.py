@@ -57,3 +57,19 @@ def home(request: HttpRequest) -> HttpResponse:
             "idle_minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES,
         },
     )
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Every 403 of the pages and the admin: the refusal goes to the audit log."""
+    if getattr(request.user, "is_authenticated", False):
+        from minzheng.audit.services import refusal_record
+
+        refusal_record(
+            actor=request.user,
+            request=request,
+            action="permission_denied",
+            object_type="page",
+            object_id=request.path,
+            reason=str(exception or "")[:200],
+        )
+    return render(request, "403.html", status=403)

@@ -1,0 +1,60 @@
+"""The role matrix: the one place that says which Django permissions each role holds.
+
+`RoleBackend` grants a user the permissions of their role (on top of what is granted per
+user or group in the admin, such as unmasking for one caseworker). Pages, the API, the CLI
+and the admin ask `user.has_perm(...)`; none looks at the role itself. docs/security.md shows
+this table; a test keeps them equal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import BaseBackend
+
+from minzheng.accounts.models import Role
+
+# Verification (家庭经济状况核对)
+RECORD_CONSENT = "verification.add_consent"
+REVOKE_CONSENT = "verification.change_consent"
+VIEW_CONSENT = "verification.view_consent"
+RUN_CHECK = "verification.add_check"
+VIEW_CHECK = "verification.view_check"
+UNMASK = "verification.unmask_personal_data"
+# The platform itself
+VIEW_AUDIT = "audit.view_auditevent"
+USER_ADMIN = ("accounts.view_user", "accounts.add_user", "accounts.change_user")
+GROUP_ADMIN = ("auth.view_group", "auth.add_group", "auth.change_group", "auth.view_permission")
+REGION_ADMIN = ("regions.view_region", "regions.change_region")
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    # Township and village: consents and checks of the households of their scope.
+    Role.CASEWORKER: frozenset(
+        {RECORD_CONSENT, REVOKE_CONSENT, VIEW_CONSENT, RUN_CHECK, VIEW_CHECK}
+    ),
+    # County (and its 核对 centre): reads the county's consents and reports, runs checks and
+    # periodic reviews, and may unmask (audited). Consents are taken by the township.
+    Role.APPROVER: frozenset({VIEW_CONSENT, RUN_CHECK, VIEW_CHECK, UNMASK}),
+    # City and province: aggregates and the cockpit only, never one person's record.
+    Role.ANALYST: frozenset(),
+    # Feeds, quality and quarantine (masked): never a household's check.
+    Role.DATA_STEWARD: frozenset(),
+    # Users, roles, regions and the audit log; personal data only through a granted unmask.
+    Role.ADMINISTRATOR: frozenset({VIEW_AUDIT, *USER_ADMIN, *GROUP_ADMIN, *REGION_ADMIN}),
+}
+
+
+class RoleBackend(BaseBackend):
+    """Grants an active user the permissions of their role (authenticates nobody)."""
+
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        if not getattr(user_obj, "is_active", False) or obj is not None:
+            return set()
+        return set(ROLE_PERMISSIONS.get(getattr(user_obj, "role", ""), ()))
+
+    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
+        return perm in self.get_all_permissions(user_obj, obj)
+
+    def has_module_perms(self, user_obj: Any, app_label: str) -> bool:
+        """Whether the role holds any permission of the app (the admin lists it then)."""
+        return any(p.startswith(f"{app_label}.") for p in self.get_all_permissions(user_obj))

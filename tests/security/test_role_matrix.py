@@ -1,0 +1,292 @@
+"""Every route and API operation against every persona, from one declarative table.
+
+The table says what each persona gets (a status code) from every URL pattern of the site and
+every operation of the API. The test fails when a route exists without its row, when a row
+names a route that does not exist, and when any outcome differs. Every refusal of a logged-in
+persona (403, 404) must leave a `denied` event in the audit log (#10, items 2 and 3).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from minzheng.accounts.services import user_create
+from minzheng.audit.models import AuditEvent
+from minzheng.regions.models import Region
+from minzheng.verification import services
+from minzheng.verification.models import Consent
+from tests.conftest import PASSWORD
+from tests.verification.conftest import AS_OF, household_in
+from tests.verification.test_web import consent_all
+
+PERSONAS = ("anonymous", "caseworker", "approver", "outsider", "analyst", "steward", "admin")
+
+
+def row(*statuses: int) -> dict[str, int]:
+    """Expected statuses in the order of PERSONAS."""
+    assert len(statuses) == len(PERSONAS)
+    return dict(zip(PERSONAS, statuses, strict=True))
+
+
+# The pages and the API of a household's personal data: the township caseworker and the
+# county approver; the outsider finds nothing (404); other roles are refused (403).
+PERSONAL = row(302, 200, 200, 404, 403, 403, 403)
+PERSONAL_API = row(401, 200, 200, 404, 403, 403, 403)
+EVERYONE = row(302, 200, 200, 200, 200, 200, 200)
+ADMIN_ONLY = row(302, 302, 302, 302, 302, 302, 200)  # others are sent to the admin login
+ADMIN_REFUSED = row(302, 302, 302, 302, 302, 302, 403)
+
+# (method, URL pattern) → expected status per persona. URL patterns as Django knows them;
+# the values for their parameters come from `urls` below.
+MATRIX: dict[tuple[str, str], dict[str, int]] = {
+    # --- web shell ---
+    ("GET", ""): EVERYONE,
+    ("GET", "login/"): row(200, 302, 302, 302, 302, 302, 302),
+    ("POST", "logout/"): row(302, 302, 302, 302, 302, 302, 302),
+    ("POST", "i18n/setlang/"): row(302, 302, 302, 302, 302, 302, 302),
+    # --- verification pages ---
+    ("GET", "verification/"): row(302, 200, 200, 200, 403, 403, 403),
+    ("GET", "verification/households/<str:household_id>/consents/"): PERSONAL,
+    ("GET", "verification/households/<str:household_id>/declare/"): PERSONAL,
+    ("GET", "verification/checks/<str:number>/"): PERSONAL,
+    ("GET", "verification/checks/<str:number>/pdf/"): PERSONAL,
+    ("POST", "verification/consents/<int:consent_id>/revoke/"): row(
+        302, 302, 403, 404, 403, 403, 403
+    ),
+    # --- API ---
+    ("GET", "api/openapi.json"): row(302, 200, 200, 200, 200, 200, 200),
+    ("GET", "api/docs"): row(302, 200, 200, 200, 200, 200, 200),
+    ("GET", "api/"): row(404, 404, 404, 404, 404, 404, 404),
+    ("GET", "api/me"): row(401, 200, 200, 200, 200, 200, 200),
+    ("GET", "api/regions/<code>"): row(401, 404, 200, 404, 200, 200, 200),
+    ("GET", "api/audit/events"): row(401, 403, 403, 403, 403, 403, 200),
+    ("POST", "api/verification/checks"): row(401, 201, 201, 404, 403, 403, 403),
+    ("GET", "api/verification/checks/<number>"): PERSONAL_API,
+    ("POST", "api/verification/consents"): row(401, 201, 403, 404, 403, 403, 403),
+    ("POST", "api/verification/consents/<consent_id>/revoke"): row(
+        401, 200, 403, 404, 403, 403, 403
+    ),
+    # --- admin site (only administrators are staff) ---
+    ("GET", "admin/"): ADMIN_ONLY,
+    ("GET", "admin/login/"): row(200, 200, 200, 200, 200, 200, 302),
+    ("POST", "admin/logout/"): row(302, 302, 302, 302, 302, 302, 302),
+    ("GET", "admin/password_change/"): ADMIN_ONLY,
+    ("GET", "admin/password_change/done/"): ADMIN_ONLY,
+    ("GET", "admin/autocomplete/"): row(302, 302, 302, 302, 302, 302, 403),
+    ("GET", "admin/jsi18n/"): ADMIN_ONLY,
+    ("GET", "admin/r/<path:content_type_id>/<path:object_id>/"): row(
+        302, 302, 302, 302, 302, 302, 404
+    ),
+    ("GET", "admin/^(?P<app_label>auth|axes|regions|accounts|audit)/$"): ADMIN_ONLY,
+    ("GET", "admin/(?P<url>.*)$"): row(302, 302, 302, 302, 302, 302, 404),
+    ("GET", "admin/accounts/user/<id>/password/"): ADMIN_ONLY,
+}
+
+# What the administrator may do in the admin, per model (its role's permissions).
+ADMIN_MODELS = {
+    "auth/group": {"changelist": 200, "add": 200, "change": 200, "delete": 403, "history": 200},
+    "accounts/user": {"changelist": 200, "add": 200, "change": 200, "delete": 403, "history": 200},
+    "regions/region": {
+        "changelist": 200,
+        "add": 403,
+        "change": 200,
+        "delete": 403,
+        "history": 200,
+    },
+    # django-axes' own records: not for the administrator role.
+    **{
+        # (the history of an object that does not exist redirects before any permission check)
+        f"axes/{model}": dict.fromkeys(("changelist", "add", "change", "delete"), 403)
+        | {"history": 403 if model == "accesslog" else 302}
+        for model in ("accessattempt", "accesslog", "accessfailurelog")
+    },
+    "audit/auditevent": {
+        "changelist": 200,
+        "add": 403,
+        "change": 200,  # read-only view
+        "delete": 403,
+        "history": 200,
+    },
+}
+ADMIN_ROUTES = {
+    "changelist": "",
+    "add": "add/",
+    "change": "<path:object_id>/change/",
+    "delete": "<path:object_id>/delete/",
+    "history": "<path:object_id>/history/",
+    "redirect": "<path:object_id>/",  # the old change URL redirects to the new one
+}
+for _model, _allowed in ADMIN_MODELS.items():
+    for _view, _suffix in ADMIN_ROUTES.items():
+        _admin = _allowed.get(_view, 302)
+        MATRIX[("GET", f"admin/{_model}/{_suffix}")] = (
+            ADMIN_ONLY | {"admin": _admin} if _admin != 403 else ADMIN_REFUSED
+        )
+
+
+def site_routes() -> set[str]:
+    """Every URL pattern of the site, as its full pattern string."""
+
+    def walk(patterns, prefix: str):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                yield prefix + str(p.pattern)
+
+    return set(walk(get_resolver().url_patterns, ""))
+
+
+def api_operations() -> set[tuple[str, str]]:
+    """Every operation of the API, as (method, URL pattern of Django)."""
+    from minzheng.api.router import api
+
+    schema = api.get_openapi_schema()
+    out = set()
+    for path, methods in schema["paths"].items():
+        pattern = path.removeprefix("/").replace("{", "<").replace("}", ">")
+        out |= {(method.upper(), pattern) for method in methods}
+    return out
+
+
+def test_every_route_and_api_operation_has_a_row():
+    patterns = {pattern for _method, pattern in MATRIX}
+    assert site_routes() - patterns == set(), "routes without a row in MATRIX"
+    assert patterns - site_routes() == set(), "rows for routes that do not exist"
+    # Each API operation (method and path) has its own row.
+    api_rows = {key for key in MATRIX if key[1].startswith("api/")}
+    assert api_operations() - api_rows == set(), "API operations without a row"
+
+
+@pytest.fixture
+def everyone(caseworker, approver, outsider, regions):
+    province = Region.objects.get(code="330000")
+    return {
+        "anonymous": None,
+        "caseworker": caseworker,
+        "approver": approver,
+        "outsider": outsider,
+        "analyst": user_create(
+            username="an_zj", password=PASSWORD, role="analyst", region=province
+        ),
+        "steward": user_create(
+            username="st_zj", password=PASSWORD, role="data_steward", region=province
+        ),
+        "admin": user_create(
+            username="ad_zj", password=PASSWORD, role="administrator", region=province
+        ),
+    }
+
+
+def test_each_persona_gets_exactly_what_the_matrix_says(
+    verify_settings, client, everyone, lookup, caseworker
+):
+    home = household_in(lookup, "330102001")
+    consent_all(caseworker, home, lookup)
+    check = services.check_run(user=caseworker, request=None, household_id=home, date=AS_OF)
+    consent = Consent.objects.filter(household_id=home).first()
+    member = lookup.household(home).members[0]["id_number"]
+    group = Group.objects.create(name="county approvers")
+    event = AuditEvent.objects.order_by("-seq").first()
+    values = {
+        "household_id": home,
+        "number": check.number,
+        "consent_id": str(consent.pk),
+        "code": "330102",
+        "id": str(caseworker.pk),
+        "app_label": "accounts",
+        "url": "no-such-page/",
+        "content_type_id": "1",
+    }
+    object_ids = {
+        "auth/group": group.pk,
+        "accounts/user": caseworker.pk,
+        "regions/region": "330102",
+        "audit/auditevent": event.pk,
+        **{f"axes/{m}": 1 for m in ("accessattempt", "accesslog", "accessfailurelog")},
+    }
+    bodies = {
+        "api/verification/checks": {"household_id": home, "date": AS_OF.isoformat()},
+        "api/verification/consents": {
+            "household_id": home,
+            "id_number": member,
+            "given_at": timezone.now().isoformat(),
+        },
+        "i18n/setlang/": {"language": "zh-hans", "next": "/"},
+    }
+
+    def url_of(pattern: str) -> str:
+        model = next((m for m in object_ids if pattern.startswith(f"admin/{m}/")), None)
+        if model:
+            pattern = pattern.replace("<path:object_id>", str(object_ids[model]))
+        if pattern.startswith("admin/^"):
+            return f"/admin/{values['app_label']}/"
+        if pattern.startswith("admin/(?P<url>"):
+            return "/admin/" + values["url"]
+        for name, value in values.items():
+            for kind in ("", "str:", "int:", "path:"):
+                pattern = pattern.replace(f"<{kind}{name}>", value)
+        return "/" + pattern
+
+    actual: dict[tuple[str, str], dict[str, int]] = {}
+    unaudited = []
+    # Revocations last: they change what the other rows see.
+    ordered = sorted(MATRIX, key=lambda key: "revoke" in key[1])
+    for method, pattern in ordered:
+        url = url_of(pattern)
+        actual[(method, pattern)] = {}
+        for persona, user in everyone.items():
+            client.logout()
+            if user is not None:
+                client.force_login(user)
+            denied_before = AuditEvent.objects.filter(outcome="denied").count()
+            if method == "GET":
+                response = client.get(url)
+            else:
+                body = bodies.get(pattern.removeprefix("/"), {})
+                if pattern.startswith("api/"):
+                    response = client.post(url, body, content_type="application/json")
+                else:
+                    response = client.post(url, body)
+            actual[(method, pattern)][persona] = response.status_code
+            refused = response.status_code in (403, 404)
+            if refused and user is not None:
+                if AuditEvent.objects.filter(outcome="denied").count() == denied_before:
+                    unaudited.append((method, pattern, persona, response.status_code))
+    mismatches = {
+        key: {
+            p: (actual[key][p], MATRIX[key][p])
+            for p in PERSONAS
+            if actual[key][p] != MATRIX[key][p]
+        }
+        for key in MATRIX
+    }
+    mismatches = {k: v for k, v in mismatches.items() if v}
+    assert mismatches == {}, "persona: (actual, expected)"
+    expected_unaudited = {
+        # Django's own "no such page" under the admin and the API root: no object was asked for.
+        ("GET", "admin/(?P<url>.*)$"),
+        ("GET", "api/"),
+        ("GET", "admin/r/<path:content_type_id>/<path:object_id>/"),
+    }
+    assert [u for u in unaudited if u[:2] not in expected_unaudited] == []
+
+
+def test_the_role_table_of_the_docs_is_the_one_in_the_code():
+    from pathlib import Path
+
+    from minzheng.accounts.roles import ROLE_PERMISSIONS
+
+    docs = (Path(__file__).resolve().parents[2] / "docs/security.md").read_text("utf-8")
+    documented = {}
+    for line in docs.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 4 and "(" in cells[0] and cells[1] != "---":
+            role = cells[0].split(" (")[0].replace(" ", "_")
+            documented[role] = frozenset(
+                p.strip("` ") for p in cells[2].split(",") if p.strip().startswith("`")
+            )
+    assert documented == {str(role): perms for role, perms in ROLE_PERMISSIONS.items()}
