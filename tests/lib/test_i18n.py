@@ -1,8 +1,22 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
-from minzheng.lib.i18n import shown
+from minzheng.lib.i18n import Msg, TranslatableError, gettext_noop, shown
+
+
+def test_a_phrase_given_as_a_parameter_is_translated_with_the_message():
+    error = TranslatableError(
+        "wrong_type",
+        gettext_noop("%(field)s = %(value)s: expected %(expected)s."),
+        field="homes",
+        value='"x"',
+        expected=Msg(gettext_noop("a whole number")),
+    )
+    assert str(error) == 'homes = "x": expected a whole number.'
+    with translation.override("zh-hans"):
+        assert error.translated() == 'homes = "x"：应为整数。'
 
 
 @pytest.mark.parametrize(
