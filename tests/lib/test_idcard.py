@@ -95,3 +95,37 @@ def test_mask_keeps_region_code_and_last_two():
 )
 def test_names_keep_only_the_surname(name, masked):
     assert mask_name(name) == masked
+
+
+def test_a_full_width_number_parses_to_the_ascii_one():
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in STANDARD_EXAMPLE)  # １１０１…Ｘ
+    assert idcard.parse(f"\u3000{full_width} ", today=TODAY).number == STANDARD_EXAMPLE
+
+
+def test_digits_of_other_scripts_are_not_digits():
+    arabic_indic = "".join(chr(0x0660 + int(c)) for c in STANDARD_EXAMPLE[:17]) + "X"
+    with pytest.raises(IdCardError) as info:
+        idcard.parse(arabic_indic, today=TODAY)
+    assert info.value.code == "characters"
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        pytest.param("9" * 5000, "length", id="5000 characters"),
+        pytest.param(10**5000, "not_text", id="an int of 5000 digits"),
+        pytest.param([[[["x"]]]] * 3, "not_text", id="nested lists"),
+    ],
+)
+def test_a_huge_value_is_not_echoed_whole(raw, code):
+    with pytest.raises(IdCardError) as info:
+        idcard.parse(raw, today=TODAY)
+    assert info.value.code == code
+    assert len(str(info.value)) < 200
+
+
+def test_a_lone_surrogate_is_echoed_escaped():
+    with pytest.raises(IdCardError) as info:
+        idcard.parse("11010519491231\ud800X0X", today=TODAY)
+    assert info.value.code == "characters"
+    str(info.value).encode("utf-8")  # a page showing it can be encoded

@@ -8,9 +8,10 @@ check character (0–9 or X).
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
-from minzheng.lib.i18n import TranslatableError, gettext_noop
+from minzheng.lib.i18n import TranslatableError, gettext_noop, shorten, shown
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
@@ -46,32 +47,35 @@ def check_char(first17: str) -> str:
 
 
 def parse(raw: object, *, today: dt.date | None = None) -> IdCard:
-    """Validate and parse an identity number; raise IdCardError naming the first problem."""
+    """Validate and parse an identity number; raise IdCardError naming the first problem.
+
+    Full-width characters are read as their ASCII forms (NFKC) and surrounding spaces dropped.
+    """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise IdCardError("empty", gettext_noop("The ID number is empty."))
     if not isinstance(raw, str):
         raise IdCardError(
-            "not_text", gettext_noop("The ID number must be text, not %(value)r."), value=raw
+            "not_text", gettext_noop("The ID number must be text, not %(value)s."), value=shown(raw)
         )
-    number = raw.strip().upper()
+    number = unicodedata.normalize("NFKC", raw).strip().upper()
     if len(number) != 18:
         raise IdCardError(
             "length",
             gettext_noop("The ID number %(value)s has %(n)s characters; it must have 18."),
-            value=number,
+            value=shorten(number),
             n=len(number),
         )
     if not (number[:17].isascii() and number[:17].isdigit()):
         raise IdCardError(
             "characters",
             gettext_noop("The first 17 characters of the ID number %(value)s must be digits."),
-            value=number,
+            value=shorten(number),
         )
-    if not (number[17].isdigit() or number[17] == "X"):
+    if number[17] not in "0123456789X":
         raise IdCardError(
             "check_character",
             gettext_noop("The last character of the ID number %(value)s must be a digit or X."),
-            value=number,
+            value=shorten(number),
         )
     region = number[:6]
     if region[:2] not in PROVINCE_PREFIXES or region[2:4] == "00" and region[4:] != "00":

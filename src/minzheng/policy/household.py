@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal, InvalidOperation
+import math
+import re
+import unicodedata
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -17,9 +20,9 @@ from typing import Any
 import pyarrow as pa
 
 from minzheng.lib import idcard
-from minzheng.lib.i18n import gettext_noop
+from minzheng.lib.i18n import Msg, gettext_noop, shorten, shown
 from minzheng.policy.errors import HouseholdFileError
-from minzheng.policy.inputs import schema
+from minzheng.policy.inputs import INPUTS, schema
 from minzheng.policy.rules import HOUSEHOLD, PERSON
 
 RELATIONS = {"head", "spouse", "child", "parent", "grandchild", "grandparent", "sibling", "other"}
@@ -27,6 +30,8 @@ STATUSES = {"normal", "prison", "drug_rehab", "clergy_away", "missing"}
 KINDS = {"physical", "visual", "hearing", "speech", "intellectual", "mental", "multiple"}
 INCOME = ("wage", "business", "property", "pension", "transfer", "other", "exempt")
 ASSETS = ("deposits", "securities")
+INTEGERS = ("vehicles", "commercial_property", "homes", "capability_grade")
+EXPENSES = ("medical_oop_12m", "education_12m")
 MEMBER_KEYS = {
     "id",
     "relation",
@@ -80,110 +85,151 @@ def _err(code: str, template: str, **params: Any) -> HouseholdFileError:
     return HouseholdFileError(code, template, **params)
 
 
-def _type_error(field: str, value: Any, expected: str) -> HouseholdFileError:
+# What a field expects: phrases of their own, so that a message translates whole.
+AMOUNT = Msg(gettext_noop('an amount in yuan (a number, or a decimal string such as "1200.50")'))
+WHOLE = Msg(gettext_noop("a whole number"))
+WHOLE_OR_NULL = Msg(gettext_noop("a whole number or null"))
+BOOLEAN = Msg(gettext_noop("true or false"))
+DATE = Msg(gettext_noop("a date YYYY-MM-DD"))
+DATE_OR_NULL = Msg(gettext_noop("a date YYYY-MM-DD or null"))
+OBJECT = Msg(gettext_noop("an object"))
+TEXT = Msg(gettext_noop("a non-empty line of text"))
+MEMBER_LIST = Msg(gettext_noop("a list of members"))
+ID_NUMBER = Msg(gettext_noop("an 18-character ID number"))
+ENROLLED = Msg(gettext_noop("an object such as %(example)s"), example='{"dibao": true}')
+THE_FILE = Msg(gettext_noop("(the file)"))
+# ASCII digits only: Decimal() would also take "３", "١٢", "1_000", "NaN" and "1e999999".
+DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _type_error(field: str | Msg, value: Any, expected: Msg) -> HouseholdFileError:
     return _err(
         "wrong_type",
         gettext_noop("%(field)s = %(value)s: expected %(expected)s."),
         field=field,
-        value=json.dumps(value, ensure_ascii=False),
+        value=shown(value),
         expected=expected,
     )
 
 
-def _unknown(keys: set[str], allowed: set[str], where: str) -> None:
-    extra = sorted(keys - allowed)
+def _unknown(keys: set[Any], allowed: set[str], where: str) -> None:
+    extra = [shorten(k) if isinstance(k, str) else shown(k) for k in keys - allowed]
     if extra:
         raise _err(
             "unknown_field",
             gettext_noop("%(field)s is not a field of the household file (v1)."),
-            field=f"{where}{extra[0]}",
+            field=f"{where}{min(extra)}",
         )
 
 
-def _money(value: Any, field: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _type_error(field, value, "an amount in yuan (number or decimal string)")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise _type_error(field, value, "an amount in yuan (number or decimal string)") from None
-    if not amount.is_finite():
-        raise _type_error(field, value, "a finite amount")
-    if amount < 0:
+def _bounded(value: Any, shown_as: Any, field: str, name: str) -> Any:
+    """`value` if it lies within the bounds that `inputs.INPUTS[name]` declares."""
+    low, high = INPUTS[name].bounds  # type: ignore[misc]
+    if isinstance(value, int) and isinstance(low, Decimal):
+        # A whole amount: compare as integers (an int of 5000 digits converts slowly).
+        low, high = math.ceil(low), math.floor(high)
+    if not low <= value <= high:
         raise _err(
-            "negative",
-            gettext_noop("%(field)s = %(value)s: an amount cannot be negative."),
+            "out_of_range",
+            gettext_noop("%(field)s = %(value)s: outside the allowed range, %(low)s to %(high)s."),
             field=field,
-            value=value,
+            value=shown(shown_as),
+            low=str(low),
+            high=str(high),
         )
+    return value
+
+
+def _money(value: Any, field: str, name: str) -> Decimal:
+    if isinstance(value, str) and DECIMAL_TEXT.fullmatch(value.strip()):
+        amount = Decimal(value.strip())
+    elif isinstance(value, int) and not isinstance(value, bool):
+        amount = Decimal(_bounded(value, value, field, name))
+    elif isinstance(value, float) and math.isfinite(value):
+        amount = Decimal(repr(value))  # the shortest repr: what the JSON file said
+    elif isinstance(value, Decimal) and value.is_finite():
+        amount = value
+    else:
+        raise _type_error(field, value, AMOUNT)
+    _bounded(amount, value, field, name)
     if amount != amount.quantize(Decimal("0.01")):
         raise _err(
             "too_precise",
             gettext_noop("%(field)s = %(value)s: amounts have at most two decimals (fen)."),
             field=field,
-            value=value,
+            value=shown(value),
         )
     return amount
 
 
-def _count(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _type_error(field, value, "a whole number ≥ 0")
-    return value
-
-
-def _capability(value: Any, field: str) -> int:
-    if isinstance(value, bool) or value not in (0, 1, 2, 3, 4):
-        raise _type_error(field, value, "a capability grade 0–4 (GB/T 42195-2022)")
-    return value
+def _int(value: Any, field: str, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _type_error(field, value, WHOLE)
+    return _bounded(value, value, field, name)
 
 
 def _bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
-        raise _type_error(field, value, "true or false")
+        raise _type_error(field, value, BOOLEAN)
     return value
 
 
-def _date(value: Any, field: str, nullable: bool = False) -> dt.date | None:
+def _date(value: Any, field: str, name: str, nullable: bool = False) -> dt.date | None:
     if value is None and nullable:
         return None
-    if not isinstance(value, str):
-        raise _type_error(field, value, "a date YYYY-MM-DD" + (" or null" if nullable else ""))
+    expected = DATE_OR_NULL if nullable else DATE
+    if not isinstance(value, str) or not DATE_TEXT.fullmatch(value.strip()):
+        raise _type_error(field, value, expected)
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise _type_error(field, value, "a date YYYY-MM-DD") from None
+        raise _type_error(field, value, expected) from None
+    return _bounded(day, value, field, name)
 
 
 def _choice(value: Any, field: str, allowed: set[str]) -> str:
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise _err(
             "not_allowed",
             gettext_noop("%(field)s = %(value)s: must be one of %(allowed)s."),
             field=field,
-            value=json.dumps(value, ensure_ascii=False),
+            value=shown(value),
             allowed=", ".join(sorted(allowed)),
         )
+    return value
+
+
+def _nfkc(value: Any) -> Any:
+    """Full-width characters read as ASCII (NFKC: Ｈ３３ is H33), trimmed; non-text unchanged."""
+    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+
+
+def _text(value: Any, field: str) -> str:
+    value = _nfkc(value)
+    # Printable: a lone surrogate or a control character would fail later, in Arrow.
+    if not isinstance(value, str) or not value or not value.isprintable():
+        raise _type_error(field, value, TEXT)
     return value
 
 
 def _member(raw: Any, i: int, household_id: str, county: str) -> dict[str, Any]:
     where = f"members[{i}]."
     if not isinstance(raw, dict):
-        raise _type_error(f"members[{i}]", raw, "an object")
+        raise _type_error(f"members[{i}]", raw, OBJECT)
     _unknown(set(raw), MEMBER_KEYS, where)
     for key in ("id", "birth_date"):
         if key not in raw:
             raise _err("missing", gettext_noop("%(field)s is required."), field=where + key)
     if not isinstance(raw["id"], str):
-        raise _type_error(where + "id", raw["id"], "an 18-character ID number")
+        raise _type_error(where + "id", raw["id"], ID_NUMBER)
     try:
         card = idcard.parse(raw["id"])
     except idcard.IdCardError as exc:
         raise _err(
             "bad_id", gettext_noop("%(field)s: %(problem)s"), field=where + "id", problem=exc
         ) from None
-    birth = _date(raw["birth_date"], where + "birth_date")
+    birth = _date(raw["birth_date"], where + "birth_date", "birth_date")
     if birth != card.birth_date:
         raise _err(
             "birth_mismatch",
@@ -191,7 +237,7 @@ def _member(raw: Any, i: int, household_id: str, county: str) -> dict[str, Any]:
                 "%(field)s = %(value)s disagrees with the ID number %(id)s, which gives %(id_date)s."
             ),
             field=where + "birth_date",
-            value=raw["birth_date"],
+            value=shown(raw["birth_date"]),
             id=card.number,
             id_date=card.birth_date.isoformat(),
         )
@@ -202,13 +248,15 @@ def _member(raw: Any, i: int, household_id: str, county: str) -> dict[str, Any]:
             "sex_mismatch",
             gettext_noop("%(field)s = %(value)s disagrees with the ID number %(id)s (%(id_sex)s)."),
             field=where + "sex",
-            value=sex,
+            value=shown(sex),
             id=card.number,
             id_sex=card.sex,
         )
     grade = raw.get("disability_grade")
-    if grade is not None and (isinstance(grade, bool) or grade not in (1, 2, 3, 4)):
-        raise _type_error(where + "disability_grade", grade, "1, 2, 3, 4 or null")
+    if grade is not None:
+        if isinstance(grade, bool) or not isinstance(grade, int):
+            raise _type_error(where + "disability_grade", grade, WHOLE_OR_NULL)
+        _bounded(grade, grade, where + "disability_grade", "disability_grade")
     kind = raw.get("disability_kind")
     if kind is not None:
         _choice(kind, where + "disability_kind", KINDS)
@@ -216,7 +264,7 @@ def _member(raw: Any, i: int, household_id: str, county: str) -> dict[str, Any]:
     assets = raw.get("assets", {})
     for name, block, keys in (("income", income, INCOME), ("assets", assets, ASSETS)):
         if not isinstance(block, dict):
-            raise _type_error(where + name, block, "an object")
+            raise _type_error(where + name, block, OBJECT)
         _unknown(set(block), set(keys), f"{where}{name}.")
     row = {
         "household_id": household_id,
@@ -230,16 +278,10 @@ def _member(raw: Any, i: int, household_id: str, county: str) -> dict[str, Any]:
         "disability_kind": kind or "",
         "serious_illness": _bool(raw.get("serious_illness", False), where + "serious_illness"),
         "employed": _bool(raw.get("employed", False), where + "employed"),
-        "employment_start": _date(raw.get("employment_start"), where + "employment_start", True),
-        "vehicles": _count(raw.get("vehicles", 0), where + "vehicles"),
-        "commercial_property": _count(
-            raw.get("commercial_property", 0), where + "commercial_property"
+        "employment_start": _date(
+            raw.get("employment_start"), where + "employment_start", "employment_start", True
         ),
-        "homes": _count(raw.get("homes", 0), where + "homes"),
-        "medical_oop_12m": _money(raw.get("medical_oop_12m", 0), where + "medical_oop_12m"),
-        "education_12m": _money(raw.get("education_12m", 0), where + "education_12m"),
         "supporter_capable": _bool(raw.get("supporter_capable", True), where + "supporter_capable"),
-        "capability_grade": _capability(raw.get("capability_grade", 0), where + "capability_grade"),
         "father_status": _choice(
             raw.get("father_status", "alive"), where + "father_status", PARENT_STATUSES
         ),
@@ -251,44 +293,47 @@ def _member(raw: Any, i: int, household_id: str, county: str) -> dict[str, Any]:
         ),
         "student": _bool(raw.get("student", False), where + "student"),
     }
+    for key in INTEGERS:
+        row[key] = _int(raw.get(key, 0), where + key, key)
+    for key in EXPENSES:
+        row[key] = _money(raw.get(key, 0), where + key, key)
     for key in INCOME:
-        row[key] = _money(income.get(key, 0), f"{where}income.{key}")
+        row[key] = _money(income.get(key, 0), f"{where}income.{key}", key)
     for key in ASSETS:
-        row[key] = _money(assets.get(key, 0), f"{where}assets.{key}")
+        row[key] = _money(assets.get(key, 0), f"{where}assets.{key}", key)
     return row
 
 
 def parse_household(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(household row, member rows) in the engine's input columns."""
     if not isinstance(data, dict):
-        raise _type_error("(file)", data, "a JSON object")
+        raise _type_error(THE_FILE, data, OBJECT)
     _unknown(set(data), HOUSEHOLD_KEYS, "")
-    household_id = data.get("household_id")
-    if not isinstance(household_id, str) or not household_id:
-        raise _type_error("household_id", household_id, "a non-empty string")
-    county = data.get("county")
+    household_id = _text(data.get("household_id"), "household_id")
+    county = _nfkc(data.get("county"))
     if not isinstance(county, str) or county not in counties():
         raise _err(
             "unknown_county",
-            gettext_noop("county = %(value)s is not a county code of the province."),
-            value=json.dumps(county, ensure_ascii=False),
+            gettext_noop("%(field)s = %(value)s is not a county code of the province."),
+            field="county",
+            value=shown(county),
         )
     enrolled = data.get("enrolled", {})
     if not isinstance(enrolled, dict):
-        raise _type_error("enrolled", enrolled, 'an object such as {"dibao": true}')
+        raise _type_error("enrolled", enrolled, ENROLLED)
     _unknown(set(enrolled), {"dibao"}, "enrolled.")
     members = data.get("members")
     if not isinstance(members, list):
-        raise _type_error("members", members, "a list of members")
+        raise _type_error("members", members, MEMBER_LIST)
     rows = [_member(m, i, household_id, county) for i, m in enumerate(members)]
     seen: dict[str, int] = {}
     for i, row in enumerate(rows):
         if row["person_id"] in seen:
             raise _err(
                 "duplicate_member",
-                gettext_noop("members[%(i)s].id repeats members[%(j)s].id (%(id)s)."),
-                i=i,
-                j=seen[row["person_id"]],
+                gettext_noop("%(field)s repeats %(other)s (%(id)s)."),
+                field=f"members[{i}].id",
+                other=f"members[{seen[row['person_id']]}].id",
                 id=row["person_id"],
             )
         seen[row["person_id"]] = i
@@ -296,7 +341,7 @@ def parse_household(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "household_id": household_id,
         "county": county,
         "enrolled_dibao": _bool(enrolled.get("dibao", False), "enrolled.dibao"),
-        "emergency_loss": _money(data.get("emergency_loss", 0), "emergency_loss"),
+        "emergency_loss": _money(data.get("emergency_loss", 0), "emergency_loss", "emergency_loss"),
     }
     return household, rows
 
@@ -306,11 +351,19 @@ def load_household_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
+        # exc.msg is English from the json module: the position is what helps.
         raise _err(
             "bad_json",
-            gettext_noop("%(file)s is not valid JSON: %(problem)s"),
+            gettext_noop("%(file)s is not valid JSON (line %(line)s, column %(column)s)."),
             file=str(path),
-            problem=str(exc),
+            line=exc.lineno,
+            column=exc.colno,
+        ) from None
+    except (UnicodeDecodeError, ValueError, RecursionError):  # not UTF-8; numbers too long; deep
+        raise _err(
+            "bad_json",
+            gettext_noop("%(file)s is not a JSON file in UTF-8 that can be read."),
+            file=str(path),
         ) from None
     return parse_household(data)
 
