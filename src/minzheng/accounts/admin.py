@@ -1,13 +1,19 @@
 from axes.helpers import get_cool_off
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from minzheng.accounts.models import LockedAccount, User
-from minzheng.accounts.selectors import accounts_locked_out
-from minzheng.accounts.services import account_unlock
+from minzheng.accounts.selectors import (
+    accounts_locked_out,
+    groups_grantable,
+    permissions_grantable,
+)
+from minzheng.accounts.services import account_unlock, user_grants_set
 from minzheng.regions.admin import RegionScopedAdmin
 
 
@@ -17,23 +23,93 @@ class UserCreationForm(BaseUserCreationForm):
         fields = ("username", "role", "region")
 
 
+ROLE_FIELDS = ["role", "region", "is_active", "is_staff"]
+
+
+def _fieldsets(role_fields: list[str]) -> list:
+    return [
+        (None, {"fields": ["username", "password"]}),
+        (_("Full name"), {"fields": ["first_name"]}),
+        (_("Role and scope"), {"fields": role_fields}),
+        (_("Permissions"), {"fields": ["groups", "user_permissions"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+
+
 @admin.register(User)
 class UserAdmin(RegionScopedAdmin, DjangoUserAdmin):
     list_display = ["username", "first_name", "role", "region", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "first_name"]
     autocomplete_fields = ["region"]
-    fieldsets = [
-        (None, {"fields": ["username", "password"]}),
-        (_("Full name"), {"fields": ["first_name"]}),
-        (_("Role and scope"), {"fields": ["role", "region", "is_active", "is_staff"]}),
-        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
-    ]
+    fieldsets = _fieldsets(ROLE_FIELDS)
     add_form = UserCreationForm
     add_fieldsets = [
         (None, {"fields": ["username", "password1", "password2", "role", "region"]}),
     ]
     readonly_fields = ["last_login", "date_joined"]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and request.user.is_superuser:  # only a superuser makes superusers
+            return _fieldsets([*ROLE_FIELDS, "is_superuser"])
+        return super().get_fieldsets(request, obj)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # An administrator grants only what they hold themselves.
+        if db_field.name == "groups":
+            kwargs["queryset"] = groups_grantable(user=request.user)
+        elif db_field.name == "user_permissions":
+            kwargs["queryset"] = permissions_grantable(user=request.user).select_related(
+                "content_type"
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        if "user_permissions" not in form.cleaned_data:  # the add form grants nothing
+            return super().save_related(request, form, formsets, change)
+        user_grants_set(
+            actor=request.user,
+            user=form.instance,
+            groups=form.cleaned_data["groups"],
+            permissions=form.cleaned_data["user_permissions"],
+            request=request,
+        )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    # A superuser's account (its password above all) is out of reach of other administrators.
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """Groups: an administrator who is not a superuser edits only groups of permissions they
+    hold, and adds only such permissions (a group must not grant more than its granter has)."""
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name == "permissions":
+            kwargs["queryset"] = permissions_grantable(user=request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _grantable(self, request, obj) -> bool:
+        return obj is None or groups_grantable(user=request.user).filter(pk=obj.pk).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._grantable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._grantable(request, obj)
 
 
 @admin.register(LockedAccount)

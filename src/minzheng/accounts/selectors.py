@@ -1,4 +1,5 @@
-"""Reads over accounts: the region of a login name, and the accounts locked out now."""
+"""Reads over accounts: the region of a login name, the accounts locked out now, and what an
+administrator may grant."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.contrib.auth.models import Group, Permission
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from minzheng.accounts.models import LockedAccount, User
@@ -44,3 +46,24 @@ def accounts_locked_out(*, user: Any) -> QuerySet[LockedAccount]:
         .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
         .order_by("-last_failure")
     )
+
+
+def permissions_grantable(*, user: Any) -> QuerySet[Permission]:
+    """The permissions the user may grant: every one for a superuser, else those they hold."""
+    if not user.is_active:
+        return Permission.objects.none()
+    if user.is_superuser:
+        return Permission.objects.all()
+    # Held directly or through a group (what Django's ModelBackend grants).
+    held = Permission.objects.filter(Q(user=user) | Q(group__user=user))
+    return Permission.objects.filter(pk__in=held.values("pk"))
+
+
+def groups_grantable(*, user: Any) -> QuerySet[Group]:
+    """The groups the user may grant: those whose every permission the user may grant."""
+    if not user.is_active:
+        return Group.objects.none()
+    if user.is_superuser:
+        return Group.objects.all()
+    beyond = Permission.objects.exclude(pk__in=permissions_grantable(user=user).values("pk"))
+    return Group.objects.exclude(permissions__in=beyond)
