@@ -73,9 +73,7 @@ def test_four_failures_are_not_a_lockout(client, login, caseworker, province_adm
     assert _locked(login(province_admin)) == set()
 
 
-def test_unlocking_lets_the_account_log_in_and_is_audited(
-    client, login, outsider, outsider_admin
-):
+def test_unlocking_lets_the_account_log_in_and_is_audited(client, login, outsider, outsider_admin):
     _lock(client, outsider)
     admin_client = login(outsider_admin)
     response = admin_client.post(LOCKOUTS, {"action": "unlock", "_selected_action": [outsider.pk]})

@@ -14,16 +14,14 @@ def _violations(page) -> list[str]:
     seen: list[str] = []
     page.on(
         "console",
-        lambda message: seen.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            seen.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     return seen
 
 
-def test_pages_admin_and_api_docs_run_without_a_policy_violation(
-    page, live_server, province_admin
-):
+def test_pages_admin_and_api_docs_run_without_a_policy_violation(page, live_server, province_admin):
     violations = _violations(page)
     _log_in(page, live_server, province_admin.username, PASSWORD)
     page.wait_for_selector("[data-testid=region-path]")

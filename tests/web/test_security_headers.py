@@ -84,9 +84,7 @@ def test_the_household_box_opens_its_consents_without_script(login, caseworker):
 
 @pytest.mark.parametrize("typed", ["", "a/b"])
 def test_an_unusable_household_number_goes_back_to_the_start(login, caseworker, typed):
-    response = login(caseworker).get(
-        reverse("verification:consents_open"), {"household_id": typed}
-    )
+    response = login(caseworker).get(reverse("verification:consents_open"), {"household_id": typed})
     assert response.status_code == 302 and response["Location"] == reverse("verification:start")
 
 

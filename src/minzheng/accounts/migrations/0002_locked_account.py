@@ -5,27 +5,25 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LockedAccount',
-            fields=[
-            ],
+            name="LockedAccount",
+            fields=[],
             options={
-                'verbose_name': 'locked account',
-                'verbose_name_plural': 'locked accounts',
-                'proxy': True,
-                'default_permissions': (),
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "locked account",
+                "verbose_name_plural": "locked accounts",
+                "proxy": True,
+                "default_permissions": (),
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('accounts.user',),
+            bases=("accounts.user",),
             managers=[
-                ('objects', minzheng.accounts.models.ScopedUserManager()),
+                ("objects", minzheng.accounts.models.ScopedUserManager()),
             ],
         ),
     ]
