@@ -3,9 +3,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.db.models import QuerySet
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from minzheng.accounts.models import LockedAccount, User
 from minzheng.accounts.selectors import (
@@ -15,6 +16,38 @@ from minzheng.accounts.selectors import (
 )
 from minzheng.accounts.services import account_unlock, user_grants_set
 from minzheng.regions.admin import RegionScopedAdmin
+
+# Django stores permission names in English ("Can add user") and shows them as they are.
+BUILTIN_PERMISSION_NAMES = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    """A permission's label in the admin forms, `app | model | name`, in the user's language."""
+    model = permission.content_type.model_class()
+    if model is None:  # a model that no longer exists
+        return str(permission)
+    opts = model._meta
+    action, _sep, model_name = permission.codename.partition("_")
+    if action in BUILTIN_PERMISSION_NAMES and model_name == opts.model_name:
+        name = BUILTIN_PERMISSION_NAMES[action] % {"model": opts.verbose_name}
+    else:
+        name = gettext(permission.name)  # custom permissions are named in our catalogue
+    return f"{opts.app_config.verbose_name} | {opts.verbose_name} | {name}"
+
+
+def _permission_choices(request) -> QuerySet[Permission]:
+    """The permissions the forms offer: those the user may grant, minus django-axes' (its admin
+    is off, so they would allow nothing)."""
+    return (
+        permissions_grantable(user=request.user)
+        .exclude(content_type__app_label="axes")
+        .select_related("content_type")
+    )
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -59,10 +92,11 @@ class UserAdmin(RegionScopedAdmin, DjangoUserAdmin):
         if db_field.name == "groups":
             kwargs["queryset"] = groups_grantable(user=request.user)
         elif db_field.name == "user_permissions":
-            kwargs["queryset"] = permissions_grantable(user=request.user).select_related(
-                "content_type"
-            )
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+            kwargs["queryset"] = _permission_choices(request)
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "user_permissions":
+            field.label_from_instance = permission_label
+        return field
 
     def save_related(self, request, form, formsets, change):
         if "user_permissions" not in form.cleaned_data:  # the add form grants nothing
@@ -98,9 +132,12 @@ class GroupAdmin(DjangoGroupAdmin):
     hold, and adds only such permissions (a group must not grant more than its granter has)."""
 
     def formfield_for_manytomany(self, db_field, request=None, **kwargs):
-        if db_field.name == "permissions":
-            kwargs["queryset"] = permissions_grantable(user=request.user)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name != "permissions":
+            return super().formfield_for_manytomany(db_field, request, **kwargs)
+        kwargs["queryset"] = _permission_choices(request)
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        field.label_from_instance = permission_label
+        return field
 
     def _grantable(self, request, obj) -> bool:
         return obj is None or groups_grantable(user=request.user).filter(pk=obj.pk).exists()
