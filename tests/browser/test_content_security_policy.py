@@ -31,6 +31,8 @@ def test_pages_admin_and_api_docs_run_without_a_policy_violation(page, live_serv
     page.wait_for_selector("#content-main")
     page.goto(f"{live_server.url}/admin/accounts/user/{province_admin.pk}/change/")
     page.wait_for_selector("#user_form")
+    page.goto(f"{live_server.url}/admin/accounts/lockedaccount/")
+    page.wait_for_selector("#changelist")
     page.goto(f"{live_server.url}/api/docs")
     page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)
     assert violations == []
