@@ -75,3 +75,13 @@ class User(AbstractUser):
                     }
                 }
             )
+
+
+class LockedAccount(User):
+    """A user seen as a lockout (the admin's list of locked accounts); no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("locked account")
+        verbose_name_plural = _("locked accounts")
+        default_permissions = ()  # reading and unlocking need the user permissions

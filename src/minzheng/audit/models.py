@@ -105,12 +105,13 @@ class AuditHead(models.Model):
     """One row: the last sequence number and hash. Locking it serialises appends, and it
     anchors the chain's end, so that deleting the newest rows is detected too."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    seq = models.PositiveBigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    id = models.PositiveSmallIntegerField(_("identifier"), primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(_("sequence"), default=0)
+    hash = models.CharField(_("hash"), max_length=64, default=GENESIS_HASH)
 
     class Meta:
         verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
 
     def __str__(self) -> str:
         return f"head seq={self.seq}"

@@ -6,6 +6,7 @@ app_name = "verification"
 
 urlpatterns = [
     path("", views.start, name="start"),
+    path("households/", views.consents_open, name="consents_open"),
     path("households/<str:household_id>/consents/", views.consents, name="consents"),
     path("households/<str:household_id>/declare/", views.declare, name="declare"),
     path("consents/<int:consent_id>/revoke/", views.consent_revoke, name="consent_revoke"),

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -117,6 +118,16 @@ def start(request: HttpRequest) -> HttpResponse:
             return _error(request, "verification/start.html", context, exc)
         return redirect("verification:report", number=check.number)
     return render(request, "verification/start.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def consents_open(request: HttpRequest) -> HttpResponse:
+    """Go to the consents of the household typed in the start page (a form without script)."""
+    household_id = request.GET.get("household_id", "").strip()
+    try:
+        return redirect("verification:consents", household_id=household_id)
+    except NoReverseMatch:  # empty, or with a "/" that no hukou number has
+        return redirect("verification:start")
 
 
 @login_required

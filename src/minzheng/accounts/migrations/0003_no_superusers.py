@@ -11,6 +11,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0001_initial")]
+    dependencies = [("accounts", "0002_locked_account")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
