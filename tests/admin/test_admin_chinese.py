@@ -61,6 +61,8 @@ def test_the_admin_index_names_the_models_in_chinese(login, province_admin):
 def test_the_user_change_page_names_fields_and_permissions_in_chinese(
     login, province_admin, caseworker
 ):
+    # An administrator is offered the permissions they hold: give them unmasking to see it.
+    province_admin.user_permissions.add(Permission.objects.get(codename="unmask_personal_data"))
     response = login(province_admin).get(f"/admin/accounts/user/{caseworker.pk}/change/")
     page = response.content.decode()
     assert "权限" in page and "用户权限" in page and "角色" in page

@@ -25,8 +25,6 @@ def test_pages_admin_and_api_docs_run_without_a_policy_violation(page, live_serv
     violations = _violations(page)
     _log_in(page, live_server, province_admin.username, PASSWORD)
     page.wait_for_selector("[data-testid=region-path]")
-    page.goto(f"{live_server.url}/verification/")
-    page.wait_for_selector("[data-testid=check-form]")
     page.goto(f"{live_server.url}/admin/")
     page.wait_for_selector("#content-main")
     page.goto(f"{live_server.url}/admin/accounts/user/{province_admin.pk}/change/")

@@ -54,9 +54,12 @@ def permissions_grantable(*, user: Any) -> QuerySet[Permission]:
         return Permission.objects.none()
     if user.is_superuser:
         return Permission.objects.all()
-    # Held directly or through a group (what Django's ModelBackend grants).
-    held = Permission.objects.filter(Q(user=user) | Q(group__user=user))
-    return Permission.objects.filter(pk__in=held.values("pk"))
+    # Held through the role, directly or through a group: every backend's "app.codename".
+    held = Q(pk__in=[])
+    for name in user.get_all_permissions():
+        app_label, codename = name.split(".", 1)
+        held |= Q(content_type__app_label=app_label, codename=codename)
+    return Permission.objects.filter(held)
 
 
 def groups_grantable(*, user: Any) -> QuerySet[Group]:
