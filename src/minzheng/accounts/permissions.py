@@ -11,13 +11,11 @@ from django.http import HttpRequest
 
 from minzheng.audit.models import Outcome
 from minzheng.audit.services import audit_record
-from minzheng.lib.i18n import TranslatableError, gettext_noop
+from minzheng.lib.i18n import RequestError, gettext_noop
 
 
-class PermissionRefused(TranslatableError):
+class PermissionRefused(RequestError):
     """The user's role (and grants) do not include the permission."""
-
-    status = 403
 
 
 def require(
@@ -45,6 +43,7 @@ def require(
     raise PermissionRefused(
         "permission_denied",
         gettext_noop("Your role does not permit this (%(permission)s)."),
+        status=403,
         permission=permission,
     )
 

@@ -6,16 +6,16 @@ from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError
 from ninja.security import django_auth
 
 from minzheng.accounts import roles
 from minzheng.accounts.permissions import require
+from minzheng.api.errors import ERRORS
+from minzheng.api.errors import install as install_error_handlers
 from minzheng.audit.models import AuditEvent
 from minzheng.audit.services import refusal_record
-from minzheng.lib.i18n import TranslatableError
+from minzheng.lib.i18n import RequestError, gettext_noop, shorten
 from minzheng.regions.models import Region
 from minzheng.regions.selectors import region_children_with_counts, region_path
 from minzheng.verification.api import router as verification_router
@@ -29,25 +29,7 @@ api = NinjaAPI(
 )
 
 
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError):
-    """Every refusal: {"detail": the reason in the user's language, "code": a stable code}."""
-    body = {"detail": str(exc)}
-    if getattr(exc, "code", None):
-        body["code"] = exc.code
-    return api.create_response(request, body, status=exc.status_code)
-
-
-@api.exception_handler(TranslatableError)
-def _translatable_error(request: HttpRequest, exc: TranslatableError):
-    """A refusal of the services: its status (400 unless it says), reason and code."""
-    body = {"detail": exc.translated(), "code": exc.code}
-    return api.create_response(request, body, status=getattr(exc, "status", 400))
-
-
-@api.exception_handler(AuthenticationError)
-def _unauthenticated(request: HttpRequest, exc: Exception):
-    return api.create_response(request, {"detail": _("Please log in first.")}, status=401)
+install_error_handlers(api)
 
 
 class RegionOut(Schema):
@@ -87,7 +69,7 @@ def _region_out(region: Region) -> dict:
     return {"code": region.code, "name": region.name, "level": region.level}
 
 
-@api.get("/me", response=MeOut, summary="The logged-in user")
+@api.get("/me", response={200: MeOut, **ERRORS}, summary="The logged-in user")
 def me(request: HttpRequest):
     user = request.user
     return {
@@ -97,7 +79,11 @@ def me(request: HttpRequest):
     }
 
 
-@api.get("/regions/{code}", response=RegionDetailOut, summary="A region in the user's scope")
+@api.get(
+    "/regions/{code}",
+    response={200: RegionDetailOut, **ERRORS},
+    summary="A region in the user's scope",
+)
 def region_detail(request: HttpRequest, code: str):
     region = Region.objects.for_user(request.user).filter(code=code).first()
     if region is None:
@@ -109,8 +95,11 @@ def region_detail(request: HttpRequest, code: str):
             object_id=code,
             reason="not_found_or_out_of_scope",
         )
-        raise HttpError(
-            404, _("Region %(code)s does not exist or is outside your scope.") % {"code": code}
+        raise RequestError(
+            "region_not_found",
+            gettext_noop("Region %(region)s does not exist or is outside your scope."),
+            status=404,
+            region=shorten(code),
         )
     return {
         **_region_out(region),
@@ -122,7 +111,11 @@ def region_detail(request: HttpRequest, code: str):
     }
 
 
-@api.get("/audit/events", response=list[AuditEventOut], summary="Newest audit events in scope")
+@api.get(
+    "/audit/events",
+    response={200: list[AuditEventOut], **ERRORS},
+    summary="Newest audit events in scope",
+)
 def audit_events(request: HttpRequest, limit: int = 100):
     require(request.user, roles.VIEW_AUDIT, request=request, object_type="audit_log")
     limit = max(1, min(limit, 1000))

@@ -66,6 +66,14 @@ class TranslatableError(ValueError):
         return _translate(self.template, self.params)
 
 
+class RequestError(TranslatableError):
+    """A request refused with an HTTP status (400 unless it says): the web layer shows it."""
+
+    def __init__(self, code: str, template: str, status: int = 400, **params: Any) -> None:
+        super().__init__(code, template, **params)
+        self.status = status
+
+
 def shorten(text: str) -> str:
     """Text for a message: at most SHOWN_CHARS characters (then "…"), lone surrogates escaped
     so that the page showing it can always be encoded."""

@@ -348,14 +348,19 @@ def parse_household(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 def load_household_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Read and validate a household file."""
+    return read_household(Path(path).read_bytes(), str(path))
+
+
+def read_household(content: bytes, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Decode and validate a household file's bytes (`name` says which file in messages)."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(content.decode("utf-8"))
     except json.JSONDecodeError as exc:
         # exc.msg is English from the json module: the position is what helps.
         raise _err(
             "bad_json",
             gettext_noop("%(file)s is not valid JSON (line %(line)s, column %(column)s)."),
-            file=str(path),
+            file=name,
             line=exc.lineno,
             column=exc.colno,
         ) from None
@@ -363,7 +368,7 @@ def load_household_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]
         raise _err(
             "bad_json",
             gettext_noop("%(file)s is not a JSON file in UTF-8 that can be read."),
-            file=str(path),
+            file=name,
         ) from None
     return parse_household(data)
 

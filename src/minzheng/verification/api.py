@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from minzheng.api.errors import ERRORS
 from minzheng.policy.household import parse_household
 from minzheng.verification import services
 from minzheng.verification.models import Consent
@@ -49,7 +50,7 @@ def _check_out(check, report: dict) -> dict:
     }
 
 
-@router.post("/checks", response={201: dict}, summary="Run a check of one household")
+@router.post("/checks", response={201: dict, **ERRORS}, summary="Run a check of one household")
 def check_create(request: HttpRequest, payload: CheckIn):
     declared = parse_household(payload.declared) if payload.declared is not None else None
     check = services.check_run(
@@ -63,13 +64,19 @@ def check_create(request: HttpRequest, payload: CheckIn):
     return Status(201, _check_out(check, services.masked(check.report)))
 
 
-@router.get("/checks/{number}", response=dict, summary="A check's report (masked unless unmask)")
+@router.get(
+    "/checks/{number}",
+    response={200: dict, **ERRORS},
+    summary="A check's report (masked unless unmask)",
+)
 def check_detail(request: HttpRequest, number: str, unmask: bool = False):
     check = services.check_read(user=request.user, request=request, number=number, unmask=unmask)
     return _check_out(check, check.report if unmask else services.masked(check.report))
 
 
-@router.post("/consents", response={201: ConsentOut}, summary="Record an online confirmation")
+@router.post(
+    "/consents", response={201: ConsentOut, **ERRORS}, summary="Record an online confirmation"
+)
 def consent_create(request: HttpRequest, payload: ConsentIn):
     consent = services.consent_record(
         user=request.user,
@@ -82,7 +89,11 @@ def consent_create(request: HttpRequest, payload: ConsentIn):
     return Status(201, _consent_out(consent))
 
 
-@router.post("/consents/{consent_id}/revoke", response=ConsentOut, summary="Revoke a consent")
+@router.post(
+    "/consents/{consent_id}/revoke",
+    response={200: ConsentOut, **ERRORS},
+    summary="Revoke a consent",
+)
 def consent_revoke(request: HttpRequest, consent_id: int):
     consent = services.consent_revoke(user=request.user, request=request, consent_id=consent_id)
     return _consent_out(consent)

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from minzheng.lib import idcard
-from minzheng.lib.i18n import TranslatableError, gettext_noop
+from minzheng.lib.i18n import RequestError, gettext_noop, shorten
 from minzheng.policy.errors import PolicyError
 from minzheng.policy.explain import Explainer, _json_value
 from minzheng.policy.inputs import INPUTS
 from minzheng.verification.lookup import KEYS, Found, Lookup
 
-HOUSEHOLD_ID = re.compile(r"^H\d{13}$")
+HOUSEHOLD_ID = re.compile(r"^H[0-9]{13}$")
+# How far before the oldest feed snapshot a check may be made as of.
+HISTORY_YEARS = 3
 ADULT_AGE = 18
 # Declared values compared with the found ones (the engine's input names).
 MONEY_FIELDS = (
@@ -40,12 +43,8 @@ COMPARED = MONEY_FIELDS + COUNT_FIELDS
 HIDDEN = {"k", "department", "snapshot_date", "county", "name", "sex", "birth_date", *KEYS.values()}
 
 
-class VerificationError(TranslatableError):
+class VerificationError(RequestError):
     """A check that cannot be made, with the reason (shown as a 4xx by the API)."""
-
-    def __init__(self, code: str, template: str, status: int = 400, **params: Any) -> None:
-        super().__init__(code, template, **params)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -76,8 +75,19 @@ def _minus_months(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
-def validate_request(household_id: str, date: dt.date, today: dt.date) -> None:
-    """Refuse a malformed household number or a date in the future."""
+def household_number(value: object) -> str:
+    """A hukou number as typed, read as ASCII (full-width digits are the same number, NFKC)
+    without surrounding spaces; validation is `validate_request`'s."""
+    if not isinstance(value, str):
+        return value  # type: ignore[return-value]
+    return unicodedata.normalize("NFKC", value).strip().upper()
+
+
+def validate_request(
+    household_id: str, date: dt.date, today: dt.date, oldest_snapshot: dt.date | None = None
+) -> None:
+    """Refuse a malformed household number, a date in the future, or a date more than
+    `HISTORY_YEARS` before the oldest feed snapshot (what no feed can describe)."""
     if not isinstance(household_id, str) or not HOUSEHOLD_ID.match(household_id):
         raise VerificationError(
             "bad_household_id",
@@ -85,7 +95,7 @@ def validate_request(household_id: str, date: dt.date, today: dt.date) -> None:
                 "household_id = %(value)s is not a hukou number (H, the 6-digit county code "
                 "and 7 digits)."
             ),
-            value=household_id,
+            value=shorten(str(household_id)),
         )
     if date > today:
         raise VerificationError(
@@ -94,6 +104,29 @@ def validate_request(household_id: str, date: dt.date, today: dt.date) -> None:
             date=date.isoformat(),
             today=today.isoformat(),
         )
+    if oldest_snapshot is None:
+        return
+    earliest = oldest_snapshot.replace(
+        year=oldest_snapshot.year - HISTORY_YEARS, day=min(oldest_snapshot.day, 28)
+    )
+    if date < earliest:
+        raise VerificationError(
+            "date_before_feeds",
+            gettext_noop(
+                "date = %(date)s is before what the feeds can describe: the oldest snapshot "
+                "is of %(oldest)s and a check reaches back at most %(years)s years before it "
+                "(to %(earliest)s)."
+            ),
+            date=date.isoformat(),
+            oldest=oldest_snapshot.isoformat(),
+            years=HISTORY_YEARS,
+            earliest=earliest.isoformat(),
+        )
+
+
+def oldest_snapshot(feeds: dict[str, dict]) -> dt.date | None:
+    """The oldest snapshot date among the feeds of an index."""
+    return min((m["snapshot_date"] for m in feeds.values() if m.get("snapshot_date")), default=None)
 
 
 def adults(found: Found, date: dt.date) -> list[dict]:
@@ -264,7 +297,7 @@ def build_report(
 ) -> dict:
     """The report of one household as of `date` (see docs/verification.md). Declared members
     in `unchecked` (ID number → reason code) are not looked up: the report says why."""
-    validate_request(household_id, date, today or dt.date.today())
+    validate_request(household_id, date, today or dt.date.today(), oldest_snapshot(lookup.feeds))
     declared_rows = {m["person_id"]: m for m in (declared[1] if declared else [])}
     unchecked = unchecked or {}
     if found is None:

@@ -29,6 +29,8 @@ from minzheng.verification.report import (
     VerificationError,
     adults,
     build_report,
+    household_number,
+    oldest_snapshot,
     validate_request,
 )
 
@@ -67,8 +69,8 @@ def _scoped_household(
 ):
     """The household as found, if it lies in the user's scope (else: not found, 404, and the
     refusal audited)."""
-    validate_request(household_id, date, timezone.localdate())
     source = lake()
+    validate_request(household_id, date, timezone.localdate(), oldest_snapshot(source.lookup.feeds))
     with source.lock:
         found = source.lookup.household(household_id)
     if found.household is None or not code_in_scope(user, found.household["village_code"]):
@@ -103,6 +105,7 @@ def household_adults(
     *, user: Any, household_id: str, date: dt.date, request: HttpRequest | None = None
 ) -> tuple[dict, list[dict]]:
     """(household, adult members) of a household in scope, for the consent form."""
+    household_id = household_number(household_id)
     require(
         user, roles.VIEW_CONSENT, request=request, object_type="household", object_id=household_id
     )
@@ -114,6 +117,7 @@ def household_members(
     *, user: Any, household_id: str, date: dt.date, request: HttpRequest | None = None
 ) -> tuple[dict, list[dict]]:
     """(household, living members on `date`) of a household in scope, for the declaration."""
+    household_id = household_number(household_id)
     require(user, roles.RUN_CHECK, request=request, object_type="household", object_id=household_id)
     found = _scoped_household(user, household_id, date, request)
     dead = {r["id_number"] for r in found.lines.get("deaths", []) if r["death_date"] <= date}
@@ -140,6 +144,7 @@ def consent_record(
     form: UploadedFile | None = None,
 ) -> Consent:
     """Record one adult member's consent (a signed form needs its upload)."""
+    household_id = household_number(household_id)
     require(
         user, roles.RECORD_CONSENT, request=request, object_type="household", object_id=household_id
     )
@@ -174,13 +179,7 @@ def consent_record(
         raise VerificationError(
             "form_missing", gettext_noop("A consent by signed form needs the scanned form.")
         )
-    if given_at > timezone.now():
-        raise VerificationError(
-            "future_date",
-            gettext_noop("given_at = %(date)s is in the future (today is %(today)s)."),
-            date=given_at.isoformat(),
-            today=date.isoformat(),
-        )
+    given_at = _consent_time(given_at, idcard.parse(number).birth_date, date)
     digest = ""
     if form is not None:
         sha = hashlib.sha256()
@@ -208,6 +207,31 @@ def consent_record(
             detail={"household": household_id, "method": method, "form_sha256": digest},
         )
     return consent
+
+
+def _consent_time(given_at: dt.datetime, born: dt.date, today: dt.date) -> dt.datetime:
+    """The moment of a consent, aware (a time without a zone is local time), refused when
+    it is before the person's birth or in the future."""
+    # Compare dates first: converting a far-off naive time to UTC could overflow.
+    if given_at.date() < born:
+        raise VerificationError(
+            "given_before_birth",
+            gettext_noop("given_at = %(date)s is before the person's birth (%(born)s)."),
+            date=given_at.date().isoformat(),
+            born=born.isoformat(),
+        )
+    if given_at.date() > today + dt.timedelta(days=1):
+        given_at = given_at.replace(tzinfo=None)  # far in the future: no zone arithmetic
+    elif timezone.is_naive(given_at):
+        given_at = timezone.make_aware(given_at)
+    if timezone.is_naive(given_at) or given_at > timezone.now():
+        raise VerificationError(
+            "future_date",
+            gettext_noop("given_at = %(date)s is in the future (today is %(today)s)."),
+            date=given_at.replace(tzinfo=None).isoformat(timespec="minutes"),
+            today=today.isoformat(),
+        )
+    return given_at
 
 
 def _may_join(user: Any, number: str, date: dt.date) -> bool:
@@ -280,6 +304,7 @@ def check_run(
 ) -> Check:
     """Run a check: refuse without every adult member's active consent; keep the report;
     write the read of personal data to the audit log."""
+    household_id = household_number(household_id)
     require(user, roles.RUN_CHECK, request=request, object_type="household", object_id=household_id)
     found = _scoped_household(user, household_id, date, request)
     region_code = found.household["village_code"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -11,16 +10,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minzheng.accounts import roles
 from minzheng.accounts.permissions import permission_required
 from minzheng.audit.services import personal_data_read
 from minzheng.lib import idcard
-from minzheng.lib.i18n import TranslatableError, gettext_noop
+from minzheng.lib.i18n import TranslatableError, gettext_noop, shown
 from minzheng.lib.names import mask_name
-from minzheng.policy.household import parse_household
+from minzheng.policy.household import parse_household, read_household
 from minzheng.verification import services
 from minzheng.verification.models import Check, Consent
 from minzheng.verification.present import present
@@ -46,6 +45,20 @@ class ConsentForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     form = forms.FileField(label=gettext_lazy("Signed form (scan)"), required=False)
+
+
+def _parse_date(raw: str) -> dt.date:
+    """A date typed as YYYY-MM-DD; anything else is refused, naming the field and value."""
+    try:
+        if len(raw) != 10:
+            raise ValueError(raw)
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise VerificationError(
+            "bad_date",
+            gettext_noop("date = %(value)s is not a date (YYYY-MM-DD, e.g. 2020-12-31)."),
+            value=shown(raw),
+        ) from None
 
 
 def _default_date() -> dt.date:
@@ -76,18 +89,25 @@ def _members_read(request: HttpRequest, household: dict) -> None:
     )
 
 
+# A household file of 20 members is a few kilobytes; anything near this is not one.
+DECLARATION_MAX_BYTES = 1024 * 1024
+
+
 def _declaration(upload) -> tuple[dict, list[dict]] | None:
+    """The uploaded household file, validated (every problem a 400 naming it)."""
     if upload is None:
         return None
-    try:
-        data = json.loads(upload.read().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    if upload.size > DECLARATION_MAX_BYTES:
         raise VerificationError(
-            "bad_json",
-            gettext_noop("The declaration is not a JSON household file: %(problem)s"),
-            problem=str(exc),
-        ) from None
-    return parse_household(data)
+            "declaration_too_large",
+            gettext_noop(
+                "The declaration file is %(size)s bytes; a household file is at most "
+                "%(limit)s bytes."
+            ),
+            size=upload.size,
+            limit=DECLARATION_MAX_BYTES,
+        )
+    return read_household(upload.read(), gettext("the declaration file"))
 
 
 @login_required
@@ -141,6 +161,7 @@ def consents(request: HttpRequest, household_id: str) -> HttpResponse:
         )
     except TranslatableError as exc:
         return _error(request, "verification/consents.html", context, exc)
+    household_id = household["household_id"]  # as the feed writes it (NFKC, no spaces)
     active = services.consents_active(household_id)
     members = [
         {
@@ -207,9 +228,10 @@ def _declaration_from_post(post, household: dict, members: list[dict]) -> dict:
             raw = post.get(f"m{i}-{field}", "").strip()
             if raw == "" or (field == "disability_grade" and raw == "0"):
                 continue
-            value: object = (
-                int(raw) if raw.isdigit() and block is None and field != "medical_oop_12m" else raw
-            )
+            # Counts and grades are integers; anything else ("²", "３", "2.5") goes to the
+            # parser as typed, which names the field and the value.
+            counted = block is None and field != "medical_oop_12m"
+            value: object = int(raw) if counted and raw.isascii() and raw.isdigit() else raw
             if block is None:
                 entry[field] = value
             else:
@@ -225,13 +247,10 @@ def _declaration_from_post(post, household: dict, members: list[dict]) -> dict:
 @login_required
 def declare(request: HttpRequest, household_id: str) -> HttpResponse:
     """Enter what the household declared, member by member, and run the check on it."""
-    raw_date = request.POST.get("date") or request.GET.get("date")
+    raw_date = (request.POST.get("date") or request.GET.get("date") or "").strip()
+    context: dict = {"household_id": household_id, "date": raw_date or _default_date()}
     try:
-        date = dt.date.fromisoformat(raw_date) if raw_date else _default_date()
-    except ValueError:
-        date = _default_date()
-    context: dict = {"household_id": household_id, "date": date}
-    try:
+        date = _parse_date(raw_date) if raw_date else _default_date()
         household, members = services.household_members(
             user=request.user, household_id=household_id, date=date, request=request
         )
