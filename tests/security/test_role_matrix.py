@@ -8,21 +8,17 @@ persona (403, 404) must leave a `denied` event in the audit log (#10, items 2 an
 
 from __future__ import annotations
 
-import pytest
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from minzheng.accounts.services import user_create
 from minzheng.audit.models import AuditEvent
-from minzheng.regions.models import Region
 from minzheng.verification import services
 from minzheng.verification.models import Consent
-from tests.conftest import PASSWORD
 from tests.verification.conftest import AS_OF, household_in
 from tests.verification.test_web import consent_all
 
-PERSONAS = ("anonymous", "caseworker", "approver", "outsider", "analyst", "steward", "admin")
+from .conftest import PERSONAS
 
 
 def row(*statuses: int) -> dict[str, int]:
@@ -162,26 +158,6 @@ def test_every_route_and_api_operation_has_a_row():
     # Each API operation (method and path) has its own row.
     api_rows = {key for key in MATRIX if key[1].startswith("api/")}
     assert api_operations() - api_rows == set(), "API operations without a row"
-
-
-@pytest.fixture
-def everyone(caseworker, approver, outsider, regions):
-    province = Region.objects.get(code="330000")
-    return {
-        "anonymous": None,
-        "caseworker": caseworker,
-        "approver": approver,
-        "outsider": outsider,
-        "analyst": user_create(
-            username="an_zj", password=PASSWORD, role="analyst", region=province
-        ),
-        "steward": user_create(
-            username="st_zj", password=PASSWORD, role="data_steward", region=province
-        ),
-        "admin": user_create(
-            username="ad_zj", password=PASSWORD, role="administrator", region=province
-        ),
-    }
 
 
 def test_each_persona_gets_exactly_what_the_matrix_says(
