@@ -104,7 +104,9 @@ def test_the_declare_page_names_a_count_that_is_not_one(ready, home, value):
     response = ready.post(url, {"date": DATE, "m0-homes": value})
     assert response.status_code == 400
     body = response.content.decode()
-    assert 'data-code="' in body and "homes" in body or "房" in body
+    error = body[body.index('data-testid="error"') :][:400]
+    assert "第1名成员" in error and "住房" in error, error  # the row and the field, in words
+    assert "members[" not in body
     assert not Check.objects.exists()
 
 
@@ -220,3 +222,13 @@ def test_the_declaration_upload_is_checked_as_of_a_past_date(ready, home):
     """Regression guard: the page still runs a good check after all the refusals above."""
     response = ready.post("/verification/", {"household_id": home, "date": AS_OF.isoformat()})
     assert response.status_code == 302
+
+
+def test_a_page_refusing_a_request_says_so_in_chinese(ready, home, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    response = ready.post(
+        f"/verification/households/{home}/declare/", {f"m0-x{i}": "1" for i in range(10)}
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "无法受理" in body and "Bad Request" not in body

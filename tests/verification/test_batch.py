@@ -165,3 +165,26 @@ def test_verify_index_builds_the_index(small_lake, tmp_path):
     assert (lake / "_index.duckdb").is_file()
     missing = runner.invoke(app, ["verify", "index", str(tmp_path)])
     assert missing.exit_code == 1 and "_lake.json" in missing.output
+
+
+def test_an_officer_whose_role_may_not_check_is_refused_and_audited(
+    verify_settings, tmp_path, regions
+):
+    from minzheng.accounts.services import user_create
+    from minzheng.audit.models import AuditEvent
+    from minzheng.regions.models import Region
+    from tests.conftest import PASSWORD
+
+    analyst = user_create(
+        username="an_zj",
+        password=PASSWORD,
+        role="analyst",
+        region=Region.objects.get(code="330000"),
+    )
+    listing = tmp_path / "ids.txt"
+    listing.write_text("H3301020000001\n")
+    out = tmp_path / "out"
+    result = verify(listing, "2020-12-31", analyst.username, str(out))
+    assert result.exit_code == 1 and "verification.add_check" in result.output
+    assert not out.exists()
+    assert AuditEvent.objects.filter(actor=analyst, action="permission_denied").exists()

@@ -144,6 +144,9 @@ def test_the_approver_unmasking_reads_nothing_of_another_countys_resident(
     unmasked = client.get(f"/api/verification/checks/{number}?unmask=true")
     assert unmasked.status_code == 200
     assert_nothing_of(victim, Check.objects.get(number=number), body_of(unmasked))
+    page = client.get(f"/verification/checks/{number}/?unmask=1")
+    assert page.status_code == 200
+    assert_nothing_of(victim, Check.objects.get(number=number), body_of(page))
     pdf = client.get(f"/verification/checks/{number}/pdf/?unmask=1")
     assert pdf.status_code == 200
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)

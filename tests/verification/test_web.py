@@ -339,7 +339,8 @@ def test_a_declaration_entered_on_the_page_is_compared(
     assert all(m["id_number"] not in body for m in members)
     # A negative amount is refused, naming the member's field.
     refused = client.post(url, {"date": DATE, "m0-wage": "-5"})
-    assert refused.status_code == 400 and "members[0].income.wage" in text(refused)
+    assert refused.status_code == 400 and "第1名成员" in text(refused)
+    assert "工资性收入（月）" in text(refused).split('data-testid="error"')[1][:300]
     # Declaring nothing for a household with income: the report flags the differences.
     done = client.post(url, {"date": DATE, "m0-deposits": "999999", "m0-homes": "0"})
     assert done.status_code == 302

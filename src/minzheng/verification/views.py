@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -263,6 +264,7 @@ def declare(request: HttpRequest, household_id: str) -> HttpResponse:
     context["members"] = [
         {
             "index": i,
+            "label": gettext("member %(n)s") % {"n": i + 1},
             "name": mask_name(m["name"]),
             "id_masked": idcard.mask(m["id_number"]),
             "relation_text": labels.value_text(m["relation"]),
@@ -291,9 +293,37 @@ def declare(request: HttpRequest, household_id: str) -> HttpResponse:
                 declared=declared,
             )
         except TranslatableError as exc:
-            return _error(request, "verification/declare.html", context, exc)
+            response = _error(request, "verification/declare.html", context, exc)
+            context["error"] = _in_words(context["error"], context["members"])
+            return render(
+                request, "verification/declare.html", context, status=response.status_code
+            )
         return redirect("verification:report", number=check.number)
     return render(request, "verification/declare.html", context)
+
+
+FIELD_PATH = re.compile(r"members\[(\d+)\]((?:\.[a-z_0-9]+)*)")
+
+
+def _in_words(message: str, members: list[dict]) -> str:
+    """A parser message with `members[0].income.wage` said as the page shows it: the
+    member's row (number, masked name) and the field's label."""
+    from minzheng.policy.inputs import INPUTS
+
+    def say(match: re.Match) -> str:
+        index = int(match.group(1))
+        member = members[index] if index < len(members) else None
+        who = gettext("member %(n)s") % {"n": index + 1}
+        if member:
+            who += f"（{member['name']}）"
+        fields = [f for f in match.group(2).split(".") if f]
+        if fields and fields[-1] in INPUTS:
+            who += f" · {INPUTS[fields[-1]].label}"
+        elif fields:
+            who += " · " + ".".join(fields)
+        return who
+
+    return FIELD_PATH.sub(say, message)
 
 
 @login_required
