@@ -23,6 +23,18 @@ def client_address(request: HttpRequest | None) -> str | None:
         return None
 
 
+def _storable(value: Any) -> Any:
+    """What a request sent, as the database can store it: text and JSON in PostgreSQL cannot
+    hold NUL characters, so they are written as the escape "\\x00" (the rest as sent)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00")
+    if isinstance(value, dict):
+        return {_storable(str(k)): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def audit_record(
     *,
     actor: Any,
@@ -73,11 +85,11 @@ def audit_record_many(
                         actor_username=user.get_username() if user else "",
                         action=spec["action"],
                         object_type=spec.get("object_type", ""),
-                        object_id=str(spec.get("object_id", "")),
+                        object_id=_storable(str(spec.get("object_id", "")))[:150],
                         region_code=spec.get("region_code") or "",
                         client_ip=client_address(request),
                         outcome=Outcome(spec.get("outcome", Outcome.SUCCESS)),
-                        detail=spec.get("detail") or {},
+                        detail=_storable(spec.get("detail") or {}),
                         prev_hash=prev,
                     )
                     event.hash = prev = event.compute_hash()
