@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -21,6 +22,7 @@ from minzheng.audit.services import audit_record, audit_record_many, refusal_rec
 from minzheng.lib import idcard
 from minzheng.lib.i18n import gettext_noop
 from minzheng.regions.scoping import code_in_scope, user_scope
+from minzheng.verification import uploads
 from minzheng.verification.lookup import Lookup
 from minzheng.verification.models import Check, Consent
 from minzheng.verification.report import (
@@ -181,12 +183,14 @@ def consent_record(
             date=given_at.isoformat(),
             today=date.isoformat(),
         )
-    digest = ""
+    digest, stored = "", None
     if form is not None:
+        kind = uploads.form_checked(form, form.size, settings.VERIFY_CONSENT_FORM_MAX_BYTES)
         sha = hashlib.sha256()
         for chunk in form.chunks():
             sha.update(chunk)
         digest = sha.hexdigest()
+        stored = File(form, name=uploads.stored_name(kind))
     with transaction.atomic():
         consent = Consent.objects.create(
             household_id=household_id,
@@ -194,7 +198,7 @@ def consent_record(
             region_code=found.household["village_code"],
             method=method,
             given_at=given_at,
-            form=form or "",
+            form=stored or "",
             form_sha256=digest,
             recorded_by=user,
         )
