@@ -1,5 +1,5 @@
 """Uploaded consent forms: limited in size, accepted by their content only, stored under a
-name of the platform's."""
+name of the platform's; a new consent of a member replaces their previous one."""
 
 from __future__ import annotations
 
@@ -146,3 +146,38 @@ def test_the_outsider_cannot_upload_a_form_for_a_household_of_another_county(
     assert not Consent.objects.exists()
     assert stored_files(verify_settings) == []
     assert AuditEvent.objects.filter(actor=outsider, outcome="denied", object_id=home).exists()
+
+
+def test_a_new_consent_of_a_member_supersedes_the_previous_one(
+    verify_settings, caseworker, home, member
+):
+    first = record(caseworker, home, member)
+    second = record(caseworker, home, member, SimpleUploadedFile("s.pdf", PDF, "application/pdf"))
+    first.refresh_from_db()
+    assert first.revoked_at is not None
+    assert first.revoked_by == caseworker
+    assert second.revoked_at is None
+    assert Consent.objects.filter(id_number=member, revoked_at__isnull=True).count() == 1
+    assert services.consents_active(home)[member] == second
+    superseded = AuditEvent.objects.get(action="consent_supersede", object_id=str(first.pk))
+    assert superseded.detail["superseded_by"] == second.pk
+    recorded = AuditEvent.objects.get(action="consent_record", object_id=str(second.pk))
+    assert recorded.detail["supersedes"] == [first.pk]
+
+
+def test_a_consent_for_another_household_does_not_supersede_one_for_this_household(
+    verify_settings, caseworker, home, member, lookup
+):
+    # The same person may authorise the check of a household they are declared in elsewhere.
+    other = household_in(lookup, "330102001", where=f"AND h.household_id > '{home}'")
+    mine = record(caseworker, home, member)
+    services.consent_record(
+        user=caseworker,
+        request=None,
+        household_id=other,
+        id_number=member,
+        method="online",
+        given_at=timezone.now(),
+    )
+    mine.refresh_from_db()
+    assert mine.revoked_at is None

@@ -192,6 +192,12 @@ def consent_record(
         digest = sha.hexdigest()
         stored = File(form, name=uploads.stored_name(kind))
     with transaction.atomic():
+        # The member's earlier active consent for this household is replaced, not piled up.
+        previous = list(
+            Consent.objects.select_for_update().filter(
+                household_id=household_id, id_number=number, revoked_at__isnull=True
+            )
+        )
         consent = Consent.objects.create(
             household_id=household_id,
             id_number=number,
@@ -202,6 +208,7 @@ def consent_record(
             form_sha256=digest,
             recorded_by=user,
         )
+        _consents_supersede(user=user, request=request, previous=previous, by=consent)
         audit_record(
             actor=user,
             action="consent_record",
@@ -209,9 +216,40 @@ def consent_record(
             object_type="consent",
             object_id=str(consent.pk),
             region_code=consent.region_code,
-            detail={"household": household_id, "method": method, "form_sha256": digest},
+            detail={
+                "household": household_id,
+                "method": method,
+                "form_sha256": digest,
+                "supersedes": [c.pk for c in previous],
+            },
         )
     return consent
+
+
+def _consents_supersede(
+    *, user: Any, request: HttpRequest | None, previous: list[Consent], by: Consent
+) -> None:
+    """Revoke a member's earlier active consents in favour of `by` (audited, one event each)."""
+    if not previous:
+        return
+    now = timezone.now()
+    for old in previous:
+        old.revoked_at, old.revoked_by = now, user
+        old.save(update_fields=["revoked_at", "revoked_by"])
+    audit_record_many(
+        actor=user,
+        request=request,
+        events=[
+            {
+                "action": "consent_supersede",
+                "object_type": "consent",
+                "object_id": str(old.pk),
+                "region_code": old.region_code,
+                "detail": {"household": old.household_id, "superseded_by": by.pk},
+            }
+            for old in previous
+        ],
+    )
 
 
 def _may_join(user: Any, number: str, date: dt.date) -> bool:
