@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import threading
+import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
+from django.core.paginator import Page, Paginator
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -21,6 +24,7 @@ from minzheng.accounts.permissions import require
 from minzheng.audit.services import audit_record, audit_record_many, refusal_record
 from minzheng.lib import idcard
 from minzheng.lib.i18n import gettext_noop
+from minzheng.regions.models import Region
 from minzheng.regions.scoping import code_in_scope, user_scope
 from minzheng.verification import uploads
 from minzheng.verification.lookup import Lookup
@@ -91,14 +95,62 @@ def _scoped_household(
     return found
 
 
-def households_to_pick(user: Any, limit: int = 20) -> list[dict]:
-    """A few households of the user's scope (hukou number, village, size: no personal data)."""
+class _Households:
+    """The households of a region that a search selects, read from the lake a page at a time
+    (a sequence for Django's Paginator)."""
+
+    def __init__(self, prefix: str, number_prefix: str, villages: list[str] | None) -> None:
+        self.where = {"number_prefix": number_prefix, "villages": villages}
+        self.prefix = prefix
+
+    def count(self) -> int:
+        source = lake()
+        with source.lock:
+            return source.lookup.households_count(self.prefix, **self.where)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, part: slice) -> list[dict]:
+        source = lake()
+        with source.lock:
+            return source.lookup.households_in(
+                self.prefix, part.stop - part.start, offset=part.start, **self.where
+            )
+
+
+HOUSEHOLD_NUMBER_PREFIX = re.compile(r"H?[0-9]{1,13}")
+PICK_PAGE_SIZE = 20
+
+
+def households_to_pick(user: Any, *, query: str = "", page: int | str = 1) -> Page:
+    """One page of the households of the user's scope, by hukou number, those whose number
+    starts with `query` or whose village's name contains it (hukou number, village name,
+    size: no personal data)."""
     region = user_scope(user)
     if region is None or not user.has_perm(roles.RUN_CHECK):
-        return []
-    source = lake()
-    with source.lock:
-        return source.lookup.households_in(region.prefix, limit)
+        return Paginator([], PICK_PAGE_SIZE).page(1)
+    text = unicodedata.normalize("NFKC", query).strip().upper()[:40]
+    number_prefix, villages = "", None
+    if HOUSEHOLD_NUMBER_PREFIX.fullmatch(text):
+        number_prefix = "H" + text.removeprefix("H")
+    elif text:
+        villages = list(
+            Region.objects.for_user(user)
+            .filter(level=Region.Levels.VILLAGE, name__contains=text)
+            .values_list("code", flat=True)
+        )
+    listing = Paginator(_Households(region.prefix, number_prefix, villages), PICK_PAGE_SIZE)
+    chosen = listing.get_page(page)
+    names = dict(
+        Region.objects.for_user(user)
+        .filter(code__in={h["village_code"] for h in chosen.object_list})
+        .values_list("code", "name")
+    )
+    chosen.object_list = [
+        h | {"village_name": names.get(h["village_code"], "")} for h in chosen.object_list
+    ]
+    return chosen
 
 
 def household_adults(

@@ -97,11 +97,14 @@ def start(request: HttpRequest) -> HttpResponse:
     initial = {"date": _default_date(), "household_id": request.GET.get("household_id", "")}
     form = CheckForm(request.POST or None, request.FILES or None, initial=initial)
     recent = Check.objects.for_user(request.user).order_by("-created_at")[:20]
+    query = request.GET.get("q", "")
     try:
-        households = services.households_to_pick(request.user)
+        households = services.households_to_pick(
+            request.user, query=query, page=request.GET.get("page", 1)
+        )
     except TranslatableError:  # no lake or no index yet: the form still works
-        households = []
-    context = {"form": form, "recent": recent, "households": households}
+        households = None
+    context = {"form": form, "recent": recent, "households": households, "q": query}
     if request.method == "POST" and form.is_valid():
         hid = form.cleaned_data["household_id"].strip()
         context["household_id"] = hid

@@ -1,0 +1,129 @@
+"""The pages a caseworker uses: the households to pick (by village name, searched, paged),
+the consent form (nothing preselected, a confirmation after recording, a confirmation page
+before revoking), the declaration upload explained, and a refused unmasking that still shows
+the masked report."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from minzheng.regions.models import Region
+from minzheng.regions.services import regions_load_file
+
+from .conftest import household_in
+
+ROW = re.compile(
+    r'<tr><td>(H\d{13})</td><td data-testid="village">([^<]*)</td><td class="num">(\d+)</td>'
+)
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def listed(response) -> list[dict]:
+    """The rows of the households table: hukou number, village as shown, size."""
+    return [
+        {"household_id": h, "village": v, "size": int(n)} for h, v, n in ROW.findall(text(response))
+    ]
+
+
+@pytest.fixture
+def home(lookup):
+    return household_in(lookup, "330102001")
+
+
+@pytest.fixture
+def lake_villages(regions, indexed_lake, tmp_path):
+    """The lake's townships and villages of the personas' two counties, by name, as
+    `minzheng init --subcounty` loads them."""
+    lines = (indexed_lake / "regions" / "subcounty.csv").read_text("utf-8").splitlines()
+    wanted = [lines[0], *(x for x in lines[1:] if x.startswith(("330102", "330106")))]
+    path = tmp_path / "subcounty.csv"
+    path.write_text("\n".join(wanted) + "\n", "utf-8")
+    regions_load_file(path=path)
+    return Region.objects.filter(level="village").in_bulk()
+
+
+def test_the_households_to_pick_are_listed_by_village_name(
+    verify_settings, login, caseworker, lookup, lake_villages
+):
+    rows = listed(login(caseworker).get("/verification/"))
+    villages = {h["household_id"]: h["village_code"] for h in lookup.households_in("330102001", 99)}
+    assert len(rows) == min(20, len(villages))
+    for row in rows:
+        assert row["village"] == lake_villages[villages[row["household_id"]]].name
+
+
+def test_the_households_to_pick_are_paged_twenty_at_a_time(
+    verify_settings, login, approver, lookup, lake_villages
+):
+    client = login(approver)
+    everyone = lookup.households_in("330102", 10**6)
+    first = client.get("/verification/")
+    second = client.get("/verification/?page=2")
+    assert [r["household_id"] for r in listed(first)] == [h["household_id"] for h in everyone[:20]]
+    assert [r["household_id"] for r in listed(second)] == [
+        h["household_id"] for h in everyone[20:40]
+    ]
+    assert 'href="?page=2"' in text(first)
+    assert f"共 {len(everyone)} 户" in text(first)
+    # A page beyond the last shows the last one; a page that is no number, the first.
+    last = listed(client.get("/verification/?page=99999"))
+    assert last[-1]["household_id"] == everyone[-1]["household_id"]
+    assert listed(client.get("/verification/?page=x")) == listed(first)
+
+
+def test_the_households_to_pick_are_searched_by_hukou_number_prefix(
+    verify_settings, login, approver, lookup
+):
+    client = login(approver)
+    number = lookup.households_in("330102", 10**6)[-1]["household_id"]
+    rows = listed(client.get("/verification/", {"q": number[:-1]}))
+    assert number in {r["household_id"] for r in rows}
+    assert all(r["household_id"].startswith(number[:-1]) for r in rows)
+    # The "H" may be left out; the search is kept from page to page.
+    response = client.get("/verification/", {"q": "3301020000"})
+    assert all(r["household_id"].startswith("H3301020000") for r in listed(response))
+    assert len(listed(response)) == 20
+    assert 'href="?q=3301020000&amp;page=2"' in text(response)
+
+
+def test_the_households_to_pick_are_searched_by_village_name(
+    verify_settings, login, approver, lookup, lake_villages
+):
+    code = lookup.households_in("330102", 1, offset=50)[0]["village_code"]
+    name = lake_villages[code].name
+    matching = [c for c, v in lake_villages.items() if name in v.name and c.startswith("330102")]
+    client = login(approver)
+    rows = listed(client.get("/verification/", {"q": name}))
+    expected = lookup.households_in("330102", 20, villages=matching)
+    assert [r["household_id"] for r in rows] == [h["household_id"] for h in expected]
+    assert all(name in r["village"] for r in rows)
+    nothing = client.get("/verification/", {"q": "没有这个村"})
+    assert listed(nothing) == []
+    assert "没有符合条件的住户" in text(nothing)
+
+
+def test_the_outsider_finds_no_household_of_another_county_by_search(
+    verify_settings, login, outsider, home, lookup, lake_villages
+):
+    client = login(outsider)
+    village = lake_villages[lookup.household(home).household["village_code"]].name
+    for query in (home, home[:-2], village):
+        rows = listed(client.get("/verification/", {"q": query}))
+        assert all(r["household_id"].startswith("H330106") for r in rows)
+
+
+def test_the_households_to_pick_show_nothing_about_a_person(
+    verify_settings, login, caseworker, lookup
+):
+    body = text(login(caseworker).get("/verification/"))
+    start = body.index('data-testid="households"')
+    listing = body[start : body.index("</table>", start)]
+    members = [m for row in ROW.findall(listing) for m in lookup.household(row[0]).members]
+    assert members
+    assert not re.search(r"\d{17}[\dX]", listing)
+    assert [m["name"] for m in members if m["name"] in listing] == []
