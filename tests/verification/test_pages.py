@@ -8,9 +8,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 
 from minzheng.regions.models import Region
 from minzheng.regions.services import regions_load_file
+from minzheng.verification.models import Consent
+from minzheng.verification.report import adults
 
 from .conftest import household_in
 
@@ -127,3 +130,22 @@ def test_the_households_to_pick_show_nothing_about_a_person(
     assert members
     assert not re.search(r"\d{17}[\dX]", listing)
     assert [m["name"] for m in members if m["name"] in listing] == []
+
+
+def consents_url(home: str) -> str:
+    return f"/verification/households/{home}/consents/"
+
+
+def test_the_consent_form_preselects_no_method(verify_settings, login, caseworker, home, lookup):
+    client = login(caseworker)
+    body = text(client.get(consents_url(home)))
+    select = re.search(r'<select name="method"[^>]*>(.*?)</select>', body, re.S).group(1)
+    options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select)
+    assert options[0][:1] == ("",)
+    assert options[0][2] == "请选择"
+    assert [value for value, selected, _label in options if selected] in ([], [""])
+    member = adults(lookup.household(home), timezone.localdate())[0]["id_number"]
+    refused = client.post(consents_url(home), {"id_number": member, "given_at": "2026-11-01T10:00"})
+    assert refused.status_code == 400
+    assert "这个字段是必填项" in text(refused)
+    assert not Consent.objects.exists()

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
@@ -161,6 +162,8 @@ def consents(request: HttpRequest, household_id: str) -> HttpResponse:
     form.fields["id_number"].choices = [
         (m["id_number"], f"{mask_name(m['name'])} {idcard.mask(m['id_number'])}") for m in adults
     ]
+    # Nothing preselected: "signed form" must not be recorded by default, before any upload.
+    form.fields["method"].choices = [("", _("Choose…")), *Consent.Method.choices]
     history = (
         Consent.objects.for_user(request.user)
         .filter(household_id=household_id)
