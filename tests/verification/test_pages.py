@@ -10,12 +10,16 @@ import re
 import pytest
 from django.utils import timezone
 
+from minzheng.audit.models import AuditEvent
+from minzheng.lib import idcard
+from minzheng.lib.names import mask_name
 from minzheng.regions.models import Region
 from minzheng.regions.services import regions_load_file
 from minzheng.verification.models import Consent
 from minzheng.verification.report import adults
 
 from .conftest import household_in
+from .test_web import consent_all
 
 ROW = re.compile(
     r'<tr><td>(H\d{13})</td><td data-testid="village">([^<]*)</td><td class="num">(\d+)</td>'
@@ -149,3 +153,64 @@ def test_the_consent_form_preselects_no_method(verify_settings, login, caseworke
     assert refused.status_code == 400
     assert "这个字段是必填项" in text(refused)
     assert not Consent.objects.exists()
+
+
+def test_recording_a_consent_confirms_it_naming_the_member_masked(
+    verify_settings, login, caseworker, home, lookup
+):
+    member = adults(lookup.household(home), timezone.localdate())[0]
+    response = login(caseworker).post(
+        consents_url(home),
+        {"id_number": member["id_number"], "method": "online", "given_at": "2026-11-01T10:00"},
+        follow=True,
+    )
+    body = text(response)
+    shown = f"{mask_name(member['name'])} {idcard.mask(member['id_number'])}"
+    assert response.redirect_chain == [(consents_url(home), 302)]
+    assert f"已登记 {shown} 的授权。" in body
+    assert member["id_number"] not in body.replace(f'value="{member["id_number"]}"', "")
+
+
+def test_revoking_a_consent_asks_for_confirmation_first_and_confirms_after(
+    verify_settings, login, caseworker, home, lookup
+):
+    consent_all(caseworker, home, lookup)
+    consent = Consent.objects.filter(household_id=home).first()
+    url = f"/verification/consents/{consent.pk}/revoke/"
+    client = login(caseworker)
+    assert f'href="{url}"' in text(client.get(consents_url(home)))
+    page = client.get(url)
+    body = text(page)
+    assert page.status_code == 200
+    assert idcard.mask(consent.id_number) in body
+    assert re.search(r'<form method="post" data-testid="revoke-form">', body)
+    assert "<script>" not in body
+    assert "onclick" not in body
+    consent.refresh_from_db()
+    assert consent.revoked_at is None  # asking is not revoking
+    done = client.post(url, follow=True)
+    assert done.redirect_chain == [(consents_url(home), 302)]
+    assert f"已撤销 {idcard.mask(consent.id_number)} 的授权。" in text(done)
+    consent.refresh_from_db()
+    assert consent.revoked_at is not None
+    assert AuditEvent.objects.filter(action="consent_revoke", object_id=str(consent.pk)).exists()
+    again = text(client.get(url))
+    assert 'data-testid="already-revoked"' in again
+    assert "revoke-form" not in again
+
+
+def test_only_the_caseworker_of_the_household_may_open_the_revocation(
+    verify_settings, client, caseworker, approver, outsider, home, lookup
+):
+    consent_all(caseworker, home, lookup)
+    consent = Consent.objects.filter(household_id=home).first()
+    url = f"/verification/consents/{consent.pk}/revoke/"
+    for user, status in ((outsider, 404), (approver, 403)):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == status
+        assert idcard.mask(consent.id_number) not in text(response)
+        assert AuditEvent.objects.filter(actor=user, outcome="denied").count() == 1
+    assert AuditEvent.objects.get(actor=outsider, outcome="denied").region_code == "330106001"
+    client.force_login(outsider)
+    assert client.get("/verification/consents/999999/revoke/").status_code == 404

@@ -21,7 +21,12 @@ from django.utils import timezone
 
 from minzheng.accounts import roles
 from minzheng.accounts.permissions import require
-from minzheng.audit.services import audit_record, audit_record_many, refusal_record
+from minzheng.audit.services import (
+    audit_record,
+    audit_record_many,
+    personal_data_read,
+    refusal_record,
+)
 from minzheng.lib import idcard
 from minzheng.lib.i18n import gettext_noop
 from minzheng.regions.models import Region
@@ -317,8 +322,9 @@ def _may_join(user: Any, number: str, date: dt.date) -> bool:
     )
 
 
-def consent_revoke(*, user: Any, request: HttpRequest | None, consent_id: int) -> Consent:
-    """Revoke a consent: further checks of the household are refused until a new one."""
+def _revocable(*, user: Any, request: HttpRequest | None, consent_id: int) -> None:
+    """Pass when the user may revoke consents and this one is in their scope; otherwise the
+    refusal is audited (a consent out of scope answers 404, as if it did not exist)."""
     require(
         user, roles.REVOKE_CONSENT, request=request, object_type="consent", object_id=consent_id
     )
@@ -337,6 +343,27 @@ def consent_revoke(*, user: Any, request: HttpRequest | None, consent_id: int) -
             status=404,
             id=consent_id,
         )
+
+
+def consent_to_revoke(*, user: Any, request: HttpRequest | None, consent_id: int) -> Consent:
+    """A consent the user may revoke, for the page that asks to confirm (a read of the
+    member's masked ID number, audited)."""
+    _revocable(user=user, request=request, consent_id=consent_id)
+    consent = Consent.objects.for_user(user).select_related("recorded_by").get(pk=consent_id)
+    personal_data_read(
+        actor=user,
+        request=request,
+        object_type="consent",
+        object_id=str(consent.pk),
+        region_code=consent.region_code,
+        fields=["id_number"],
+    )
+    return consent
+
+
+def consent_revoke(*, user: Any, request: HttpRequest | None, consent_id: int) -> Consent:
+    """Revoke a consent: further checks of the household are refused until a new one."""
+    _revocable(user=user, request=request, consent_id=consent_id)
     with transaction.atomic():
         consent = Consent.objects.for_user(user).select_for_update().get(pk=consent_id)
         if consent.revoked_at is None:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +14,7 @@ from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from minzheng.accounts import roles
 from minzheng.accounts.permissions import permission_required
@@ -159,9 +160,10 @@ def consents(request: HttpRequest, household_id: str) -> HttpResponse:
         request.FILES or None,
         initial={"given_at": timezone.localtime().replace(second=0, microsecond=0)},
     )
-    form.fields["id_number"].choices = [
-        (m["id_number"], f"{mask_name(m['name'])} {idcard.mask(m['id_number'])}") for m in adults
-    ]
+    shown = {
+        m["id_number"]: f"{mask_name(m['name'])} {idcard.mask(m['id_number'])}" for m in adults
+    }
+    form.fields["id_number"].choices = list(shown.items())
     # Nothing preselected: "signed form" must not be recorded by default, before any upload.
     form.fields["method"].choices = [("", _("Choose…")), *Consent.Method.choices]
     history = (
@@ -173,7 +175,7 @@ def consents(request: HttpRequest, household_id: str) -> HttpResponse:
     _members_read(request, household)
     if request.method == "POST" and form.is_valid():
         try:
-            services.consent_record(
+            consent = services.consent_record(
                 user=request.user,
                 request=request,
                 household_id=household_id,
@@ -184,6 +186,8 @@ def consents(request: HttpRequest, household_id: str) -> HttpResponse:
             )
         except TranslatableError as exc:
             return _error(request, "verification/consents.html", context, exc)
+        member = shown.get(consent.id_number) or idcard.mask(consent.id_number)
+        messages.success(request, _("Consent of %(member)s recorded.") % {"member": member})
         return redirect("verification:consents", household_id=household_id)
     return render(
         request, "verification/consents.html", context, status=400 if form.errors else 200
@@ -284,14 +288,20 @@ def declare(request: HttpRequest, household_id: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def consent_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
+    """Ask to confirm (GET), then revoke (POST): a plain form, no script."""
+    revoke = services.consent_revoke if request.method == "POST" else services.consent_to_revoke
     try:
-        consent = services.consent_revoke(user=request.user, request=request, consent_id=consent_id)
+        consent = revoke(user=request.user, request=request, consent_id=consent_id)
     except TranslatableError as exc:
+        return _error(request, "verification/consents.html", {}, exc)
+    member = idcard.mask(consent.id_number)
+    if request.method == "GET":
         return render(
-            request, "verification/consents.html", {"error": exc.translated()}, status=exc.status
+            request, "verification/consent_revoke.html", {"consent": consent, "member": member}
         )
+    messages.success(request, _("Consent of %(member)s revoked.") % {"member": member})
     return redirect("verification:consents", household_id=consent.household_id)
 
 
