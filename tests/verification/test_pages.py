@@ -214,3 +214,17 @@ def test_only_the_caseworker_of_the_household_may_open_the_revocation(
     assert AuditEvent.objects.get(actor=outsider, outcome="denied").region_code == "330106001"
     client.force_login(outsider)
     assert client.get("/verification/consents/999999/revoke/").status_code == 404
+
+
+def test_the_declaration_upload_is_explained_in_words_a_caseworker_understands(
+    verify_settings, login, caseworker
+):
+    body = text(login(caseworker).get("/verification/"))
+    help_text = re.search(r'<span class="helptext" id="id_declaration_helptext">(.*?)</span>', body)
+    assert help_text is not None
+    assert 'aria-describedby="id_declaration_helptext"' in body
+    words = help_text.group(1)
+    assert "住户自己申报的家庭成员、收入和财产" in words
+    assert "家庭文件" in words  # the format, and where it is described
+    assert "录入申报并核对" in words  # the easier way
+    assert "申报文件（可选）" in body

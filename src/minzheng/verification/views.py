@@ -36,7 +36,15 @@ class CheckForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     declaration = forms.FileField(
-        label=gettext_lazy("Declaration (household file v1, JSON; optional)"), required=False
+        label=gettext_lazy("Declaration file (optional)"),
+        required=False,
+        help_text=gettext_lazy(
+            "The household's own statement of its members, incomes and assets, as a household "
+            "file (JSON, format v1, described in the platform's documentation: policy engine, "
+            "“The household file”). Easier: enter it member by member on the declaration page "
+            "(“Declare and check” in the list of households). Without one, the report shows "
+            "what the departments hold."
+        ),
     )
 
 
