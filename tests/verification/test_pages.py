@@ -15,10 +15,11 @@ from minzheng.lib import idcard
 from minzheng.lib.names import mask_name
 from minzheng.regions.models import Region
 from minzheng.regions.services import regions_load_file
+from minzheng.verification import services
 from minzheng.verification.models import Consent
 from minzheng.verification.report import adults
 
-from .conftest import household_in
+from .conftest import AS_OF, household_in
 from .test_web import consent_all
 
 ROW = re.compile(
@@ -228,3 +229,57 @@ def test_the_declaration_upload_is_explained_in_words_a_caseworker_understands(
     assert "家庭文件" in words  # the format, and where it is described
     assert "录入申报并核对" in words  # the easier way
     assert "申报文件（可选）" in body
+
+
+def test_a_refused_unmasking_still_shows_the_masked_report_under_the_reason(
+    verify_settings, login, caseworker, home, lookup
+):
+    consent_all(caseworker, home, lookup)
+    check = services.check_run(user=caseworker, request=None, household_id=home, date=AS_OF)
+    response = login(caseworker).get(f"/verification/checks/{check.number}/?unmask=1")
+    body = text(response)
+    member = lookup.household(home).members[0]
+    assert response.status_code == 403
+    assert 'data-code="unmask_denied"' in body
+    assert "拒绝" in body
+    assert "您没有查看未脱敏个人信息的权限" in body
+    assert 'data-testid="report-number"' in body  # the report itself
+    assert idcard.mask(member["id_number"]) in body
+    assert member["id_number"] not in body
+    assert member["name"] not in body
+    events = AuditEvent.objects.filter(object_id=check.number)
+    assert events.filter(action="unmask", outcome="denied").count() == 1
+    assert events.filter(action="read_personal", outcome="success").count() == 2  # run, read
+
+
+def test_a_refused_unmasking_of_the_pdf_is_a_403_page_offering_the_masked_pdf(
+    verify_settings, login, caseworker, home, lookup
+):
+    consent_all(caseworker, home, lookup)
+    check = services.check_run(user=caseworker, request=None, household_id=home, date=AS_OF)
+    client = login(caseworker)
+    url = f"/verification/checks/{check.number}/pdf/"
+    response = client.get(url + "?unmask=1")
+    body = text(response)
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+    assert 'data-code="unmask_denied"' in body
+    assert f'href="{url}" data-testid="masked-pdf"' in body
+    assert lookup.household(home).members[0]["id_number"] not in body
+    assert client.get(url)["Content-Type"] == "application/pdf"
+
+
+def test_the_outsider_still_gets_404_for_an_unmasked_report(
+    verify_settings, client, caseworker, outsider, home, lookup
+):
+    consent_all(caseworker, home, lookup)
+    check = services.check_run(user=caseworker, request=None, household_id=home, date=AS_OF)
+    client.force_login(outsider)
+    for url in ("/", "/pdf/"):
+        response = client.get(f"/verification/checks/{check.number}{url}?unmask=1")
+        assert response.status_code == 404
+        assert 'data-testid="report-number"' not in text(response)
+    assert AuditEvent.objects.filter(actor=outsider, outcome="denied").count() == 2
+    assert not AuditEvent.objects.filter(
+        actor=outsider, action__in=["read_personal", "unmask"], outcome="success"
+    ).exists()

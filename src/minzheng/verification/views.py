@@ -313,8 +313,9 @@ def consent_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
     return redirect("verification:consents", household_id=consent.household_id)
 
 
-def _read(request: HttpRequest, number: str):
-    unmask = request.GET.get("unmask") == "1"
+def _read(request: HttpRequest, number: str, unmask: bool | None = None):
+    if unmask is None:
+        unmask = request.GET.get("unmask") == "1"
     check = services.check_read(user=request.user, request=request, number=number, unmask=unmask)
     report = check.report if unmask else services.masked(check.report)
     return check, report, unmask
@@ -322,10 +323,19 @@ def _read(request: HttpRequest, number: str):
 
 @login_required
 def report(request: HttpRequest, number: str) -> HttpResponse:
+    """The report, masked unless unmasking was asked for and is permitted; a refused unmasking
+    still shows the masked report, under the reason (403)."""
+    refused = None
     try:
         check, data, unmask = _read(request, number)
     except TranslatableError as exc:
-        return _error(request, "verification/report.html", {"number": number}, exc)
+        if exc.code != "unmask_denied":
+            return _error(request, "verification/report.html", {"number": number}, exc)
+        refused = exc
+        try:
+            check, data, unmask = _read(request, number, unmask=False)
+        except TranslatableError as again:
+            return _error(request, "verification/report.html", {"number": number}, again)
     return render(
         request,
         "verification/report.html",
@@ -334,18 +344,25 @@ def report(request: HttpRequest, number: str) -> HttpResponse:
             "r": present(data),
             "unmasked": unmask,
             "can_unmask": request.user.has_perm(services.UNMASK_PERMISSION),
+            "unmask_refused": refused.translated() if refused else "",
         },
+        status=403 if refused else 200,
     )
 
 
 @login_required
 def report_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    """The PDF; a refused unmasking gets a 403 page offering the masked PDF (a PDF of the
+    wrong kind could be filed without anyone noticing that it was not what was asked for)."""
     from minzheng.verification.pdf import render_pdf
 
     try:
         check, data, unmask = _read(request, number)
     except TranslatableError as exc:
-        return _error(request, "verification/report.html", {"number": number}, exc)
+        context: dict = {"number": number}
+        if exc.code == "unmask_denied":
+            context["masked_pdf"] = request.path
+        return _error(request, "verification/report.html", context, exc)
     officer = (
         check.officer.get_full_name() or check.officer.get_username() if check.officer else "—"
     )
