@@ -240,7 +240,8 @@ def consent_record(
             date=given_at.isoformat(),
             today=date.isoformat(),
         )
-    digest, stored = "", None
+    digest = ""
+    stored: File | None = None
     if form is not None:
         kind = uploads.form_checked(form, form.size, settings.VERIFY_CONSENT_FORM_MAX_BYTES)
         sha = hashlib.sha256()
@@ -283,6 +284,19 @@ def consent_record(
     return consent
 
 
+def _may_join(user: Any, number: str, date: dt.date) -> bool:
+    """Whether a person who is not of the household may consent to its check (a declared
+    member registered elsewhere): an adult registered in the user's scope."""
+    source = lake()
+    with source.lock:
+        village = source.lookup.registrations([number]).get(number, {}).get("village_code", "")
+    return (
+        bool(village)
+        and code_in_scope(user, village)
+        and idcard.parse(number).age_on(date) >= ADULT_AGE
+    )
+
+
 def _consents_supersede(
     *, user: Any, request: HttpRequest | None, previous: list[Consent], by: Consent
 ) -> None:
@@ -306,19 +320,6 @@ def _consents_supersede(
             }
             for old in previous
         ],
-    )
-
-
-def _may_join(user: Any, number: str, date: dt.date) -> bool:
-    """Whether a person who is not of the household may consent to its check (a declared
-    member registered elsewhere): an adult registered in the user's scope."""
-    source = lake()
-    with source.lock:
-        village = source.lookup.registrations([number]).get(number, {}).get("village_code", "")
-    return (
-        bool(village)
-        and code_in_scope(user, village)
-        and idcard.parse(number).age_on(date) >= ADULT_AGE
     )
 
 

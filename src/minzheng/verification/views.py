@@ -12,9 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_POST
 
 from minzheng.accounts import roles
 from minzheng.accounts.permissions import permission_required
@@ -173,7 +172,7 @@ def consents(request: HttpRequest, household_id: str) -> HttpResponse:
     }
     form.fields["id_number"].choices = list(shown.items())
     # Nothing preselected: "signed form" must not be recorded by default, before any upload.
-    form.fields["method"].choices = [("", _("Choose…")), *Consent.Method.choices]
+    form.fields["method"].choices = [("", gettext_lazy("Choose…")), *Consent.Method.choices]
     history = (
         Consent.objects.for_user(request.user)
         .filter(household_id=household_id)
@@ -195,7 +194,9 @@ def consents(request: HttpRequest, household_id: str) -> HttpResponse:
         except TranslatableError as exc:
             return _error(request, "verification/consents.html", context, exc)
         member = shown.get(consent.id_number) or idcard.mask(consent.id_number)
-        messages.success(request, _("Consent of %(member)s recorded.") % {"member": member})
+        messages.success(
+            request, gettext_lazy("Consent of %(member)s recorded.") % {"member": member}
+        )
         return redirect("verification:consents", household_id=household_id)
     return render(
         request, "verification/consents.html", context, status=400 if form.errors else 200
@@ -296,20 +297,33 @@ def declare(request: HttpRequest, household_id: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
-def consent_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
-    """Ask to confirm (GET), then revoke (POST): a plain form, no script."""
-    revoke = services.consent_revoke if request.method == "POST" else services.consent_to_revoke
+def consent_revocation(request: HttpRequest, consent_id: int) -> HttpResponse:
+    """Revoking a consent: a page that asks to confirm (GET), a plain form that revokes
+    (POST, `consent_revoke`); no script."""
+    if request.method != "GET":
+        return consent_revoke(request, consent_id)
     try:
-        consent = revoke(user=request.user, request=request, consent_id=consent_id)
+        consent = services.consent_to_revoke(
+            user=request.user, request=request, consent_id=consent_id
+        )
+    except TranslatableError as exc:
+        return _error(request, "verification/consents.html", {}, exc)
+    return render(
+        request,
+        "verification/consent_revoke.html",
+        {"consent": consent, "member": idcard.mask(consent.id_number)},
+    )
+
+
+@login_required
+@require_POST
+def consent_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
+    try:
+        consent = services.consent_revoke(user=request.user, request=request, consent_id=consent_id)
     except TranslatableError as exc:
         return _error(request, "verification/consents.html", {}, exc)
     member = idcard.mask(consent.id_number)
-    if request.method == "GET":
-        return render(
-            request, "verification/consent_revoke.html", {"consent": consent, "member": member}
-        )
-    messages.success(request, _("Consent of %(member)s revoked.") % {"member": member})
+    messages.success(request, gettext_lazy("Consent of %(member)s revoked.") % {"member": member})
     return redirect("verification:consents", household_id=consent.household_id)
 
 
