@@ -50,6 +50,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "verification/households/<str:household_id>/declare/"): PERSONAL,
     ("GET", "verification/checks/<str:number>/"): PERSONAL,
     ("GET", "verification/checks/<str:number>/pdf/"): PERSONAL,
+    ("GET", "verification/consents/<int:consent_id>/revoke/"): row(
+        302, 200, 403, 404, 403, 403, 403
+    ),
     ("POST", "verification/consents/<int:consent_id>/revoke/"): row(
         302, 302, 403, 404, 403, 403, 403
     ),

@@ -109,17 +109,63 @@ VALUES = {
     "ineligible": pgettext_lazy("feed value", "ineligible"),
     "gradual_exit": pgettext_lazy("feed value", "gradual exit"),
     "single_person": pgettext_lazy("feed value", "single-person household"),
+    # relations to the head (hukou_persons.relation, policy.household.RELATIONS)
+    "grandparent": pgettext_lazy("feed value", "grandparent"),
+    "sibling": pgettext_lazy("feed value", "sibling"),
+    "other": pgettext_lazy("feed value", "other relative"),
+    # school stages (hukou_persons.school_stage)
+    "preschool": pgettext_lazy("feed value", "preschool"),
+    "primary": pgettext_lazy("feed value", "primary school"),
+    "junior": pgettext_lazy("feed value", "junior secondary school"),
+    "senior": pgettext_lazy("feed value", "senior secondary school"),
+    "tertiary": pgettext_lazy("feed value", "higher education"),
+    # children in the registry (children_registry.category, placement)
+    "orphan": pgettext_lazy("feed value", "orphan"),
+    "de_facto_unsupported": pgettext_lazy("feed value", "de facto unsupported child"),
+    "kunjing": pgettext_lazy("feed value", "child in difficulty"),
+    "institution": pgettext_lazy("feed value", "in an institution"),
+    "family": pgettext_lazy("feed value", "in a family"),
+    # a child's parents (children_registry.father_status, mother_status;
+    # policy.household.PARENT_STATUSES)
+    "alive": pgettext_lazy("feed value", "alive"),
+    "deceased": pgettext_lazy("feed value", "deceased"),
+    "severe_disability": pgettext_lazy("feed value", "severely disabled"),
+    "serious_illness": pgettext_lazy("feed value", "seriously ill"),
+    "rehab": pgettext_lazy("feed value", "in drug rehabilitation"),
+}
+# Codes that mean something else in one column: an enrolment's programme (enrolments.programme)
+# "orphan" is the benefit, where a child's category "orphan" is the child.
+COLUMN_VALUES = {
+    "programme": {
+        "dibao": pgettext_lazy("enrolled programme", "minimum living guarantee (dibao)"),
+        "dibian": pgettext_lazy("enrolled programme", "low-income marginal household (dibian)"),
+        "tekun": pgettext_lazy("enrolled programme", "support of extremely poor persons (tekun)"),
+        "disability_care": pgettext_lazy(
+            "enrolled programme", "care subsidy for the severely disabled"
+        ),
+        "disability_living": pgettext_lazy(
+            "enrolled programme", "living subsidy for disabled people in difficulty"
+        ),
+        "orphan": pgettext_lazy("enrolled programme", "basic living allowance for orphans"),
+        "de_facto_child": pgettext_lazy(
+            "enrolled programme", "basic living allowance for de facto unsupported children"
+        ),
+        "kunjing_child": pgettext_lazy("enrolled programme", "support of children in difficulty"),
+    },
 }
 
 
-def value_text(value: Any) -> str:
-    """A line's value for a reader: booleans as yes/no, codes translated, empty as —."""
+def value_text(value: Any, column: str | None = None) -> str:
+    """A line's value for a reader: booleans as yes/no, codes translated (by the column's own
+    table first), empty as —."""
     if value is True:
         return str(gettext_lazy("yes"))
     if value is False:
         return str(gettext_lazy("no"))
     if value is None or value == "":
         return "—"
-    if isinstance(value, str) and value in VALUES:
-        return str(VALUES[value])
+    if isinstance(value, str):
+        label = COLUMN_VALUES.get(column or "", {}).get(value) or VALUES.get(value)
+        if label is not None:
+            return str(label)
     return str(value)

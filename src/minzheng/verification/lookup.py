@@ -141,13 +141,46 @@ class Lookup:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def households_in(self, region_prefix: str, limit: int = 20) -> list[dict]:
-        """Some households of a region subtree (by the village code's prefix), to pick from."""
+    def households_in(
+        self,
+        region_prefix: str,
+        limit: int = 20,
+        *,
+        offset: int = 0,
+        number_prefix: str = "",
+        villages: list[str] | None = None,
+    ) -> list[dict]:
+        """Households of a region subtree (by the village code's prefix), to pick from, in
+        hukou-number order: those whose number starts with `number_prefix`, and in one of
+        `villages` when given (hukou number, village, size: nothing about a person)."""
+        where, params = self._households_where(region_prefix, number_prefix, villages)
         return self._rows(
-            "SELECT household_id, village_code, size FROM hukou_households "
-            "WHERE starts_with(village_code, ?) ORDER BY k LIMIT ?",
-            [region_prefix, limit],
+            f"SELECT household_id, village_code, size FROM hukou_households WHERE {where} "
+            "ORDER BY k LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
+
+    def households_count(
+        self, region_prefix: str, *, number_prefix: str = "", villages: list[str] | None = None
+    ) -> int:
+        """How many households `households_in` pages through."""
+        where, params = self._households_where(region_prefix, number_prefix, villages)
+        return self._rows(f"SELECT count(*) AS n FROM hukou_households WHERE {where}", params)[0][
+            "n"
+        ]
+
+    @staticmethod
+    def _households_where(
+        region_prefix: str, number_prefix: str, villages: list[str] | None
+    ) -> tuple[str, list]:
+        where, params = ["starts_with(village_code, ?)"], [region_prefix]
+        if number_prefix:
+            where.append("starts_with(household_id, ?)")
+            params.append(number_prefix)
+        if villages is not None:
+            where.append("list_contains(?::VARCHAR[], village_code)")
+            params.append(list(villages))
+        return " AND ".join(where), params
 
     def household(self, household_id: str, also: list[str] = ()) -> Found:
         """The household, its members, and every feed line about any member (and about the

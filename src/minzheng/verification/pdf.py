@@ -142,4 +142,26 @@ def render_pdf(check, report: dict, *, officer: str, unmasked: bool) -> bytes:
         for f in view["feed_rows"]:
             state = _("not read") if not f["read"] else (_("stale") if f["stale"] else _("current"))
             table.row([f["label"], f["department"], f["snapshot_date"], state])
+    _signatures(pdf)
     return bytes(pdf.output())
+
+
+def _signatures(pdf: FPDF) -> None:
+    """The lines where the checking and the reviewing officer sign and date the printed
+    report, and the box for the office's seal (kept together on one page)."""
+    box_w, box_h, row_h = 52.0, 38.0, 12.0
+    if pdf.will_page_break(box_h + 10):
+        pdf.add_page()
+    pdf.ln(10)
+    top = pdf.get_y()
+    label_w = 34.0
+    line_w = pdf.epw - box_w - label_w - 10
+    pdf.set_font(FONT, size=10)
+    for label in (_("Checked by (signature)"), _("Reviewed by (signature)"), _("Date")):
+        pdf.cell(label_w, row_h, f"{label}：", new_x="RIGHT", new_y="TOP")
+        pdf.cell(line_w, row_h, "", border="B", new_x="LMARGIN", new_y="NEXT")
+    box_x = pdf.l_margin + pdf.epw - box_w
+    pdf.rect(box_x, top, box_w, box_h)
+    pdf.set_xy(box_x, top + 2)
+    pdf.cell(box_w, 6, _("Office (seal)"), align="C")
+    pdf.set_xy(pdf.l_margin, max(pdf.get_y(), top + box_h))

@@ -23,7 +23,7 @@ def notice_text(notice: dict) -> str:
 
 
 def _line_items(values: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(str(labels.COLUMNS.get(k, k)), labels.value_text(v)) for k, v in values.items()]
+    return [(str(labels.COLUMNS.get(k, k)), labels.value_text(v, k)) for k, v in values.items()]
 
 
 def _programme_rows(decision: dict) -> list[dict]:

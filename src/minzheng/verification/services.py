@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import threading
+import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
+from django.core.paginator import Page, Paginator
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from minzheng.accounts import roles
 from minzheng.accounts.permissions import require
-from minzheng.audit.services import audit_record, audit_record_many, refusal_record
+from minzheng.audit.services import (
+    audit_record,
+    audit_record_many,
+    personal_data_read,
+    refusal_record,
+)
 from minzheng.lib import idcard
 from minzheng.lib.i18n import gettext_noop
+from minzheng.regions.models import Region
 from minzheng.regions.scoping import code_in_scope, user_scope
+from minzheng.verification import uploads
 from minzheng.verification.lookup import Lookup
 from minzheng.verification.models import Check, Consent
 from minzheng.verification.report import (
@@ -91,14 +102,62 @@ def _scoped_household(
     return found
 
 
-def households_to_pick(user: Any, limit: int = 20) -> list[dict]:
-    """A few households of the user's scope (hukou number, village, size: no personal data)."""
+class _Households:
+    """The households of a region that a search selects, read from the lake a page at a time
+    (a sequence for Django's Paginator)."""
+
+    def __init__(self, prefix: str, number_prefix: str, villages: list[str] | None) -> None:
+        self.where = {"number_prefix": number_prefix, "villages": villages}
+        self.prefix = prefix
+
+    def count(self) -> int:
+        source = lake()
+        with source.lock:
+            return source.lookup.households_count(self.prefix, **self.where)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, part: slice) -> list[dict]:
+        source = lake()
+        with source.lock:
+            return source.lookup.households_in(
+                self.prefix, part.stop - part.start, offset=part.start, **self.where
+            )
+
+
+HOUSEHOLD_NUMBER_PREFIX = re.compile(r"H?[0-9]{1,13}")
+PICK_PAGE_SIZE = 20
+
+
+def households_to_pick(user: Any, *, query: str = "", page: int | str = 1) -> Page:
+    """One page of the households of the user's scope, by hukou number, those whose number
+    starts with `query` or whose village's name contains it (hukou number, village name,
+    size: no personal data)."""
     region = user_scope(user)
     if region is None or not user.has_perm(roles.RUN_CHECK):
-        return []
-    source = lake()
-    with source.lock:
-        return source.lookup.households_in(region.prefix, limit)
+        return Paginator([], PICK_PAGE_SIZE).page(1)
+    text = unicodedata.normalize("NFKC", query).strip().upper()[:40]
+    number_prefix, villages = "", None
+    if HOUSEHOLD_NUMBER_PREFIX.fullmatch(text):
+        number_prefix = "H" + text.removeprefix("H")
+    elif text:
+        villages = list(
+            Region.objects.for_user(user)
+            .filter(level=Region.Levels.VILLAGE, name__contains=text)
+            .values_list("code", flat=True)
+        )
+    listing = Paginator(_Households(region.prefix, number_prefix, villages), PICK_PAGE_SIZE)
+    chosen = listing.get_page(page)
+    names = dict(
+        Region.objects.for_user(user)
+        .filter(code__in={h["village_code"] for h in chosen.object_list})
+        .values_list("code", "name")
+    )
+    chosen.object_list = [
+        h | {"village_name": names.get(h["village_code"], "")} for h in chosen.object_list
+    ]
+    return chosen
 
 
 def household_adults(
@@ -181,22 +240,32 @@ def consent_record(
         )
     given_at = _consent_time(given_at, idcard.parse(number).birth_date, date)
     digest = ""
+    stored: File | None = None
     if form is not None:
+        kind = uploads.form_checked(form, form.size, settings.VERIFY_CONSENT_FORM_MAX_BYTES)
         sha = hashlib.sha256()
         for chunk in form.chunks():
             sha.update(chunk)
         digest = sha.hexdigest()
+        stored = File(form, name=uploads.stored_name(kind))
     with transaction.atomic():
+        # The member's earlier active consent for this household is replaced, not piled up.
+        previous = list(
+            Consent.objects.select_for_update().filter(
+                household_id=household_id, id_number=number, revoked_at__isnull=True
+            )
+        )
         consent = Consent.objects.create(
             household_id=household_id,
             id_number=number,
             region_code=found.household["village_code"],
             method=method,
             given_at=given_at,
-            form=form or "",
+            form=stored or "",
             form_sha256=digest,
             recorded_by=user,
         )
+        _consents_supersede(user=user, request=request, previous=previous, by=consent)
         audit_record(
             actor=user,
             action="consent_record",
@@ -204,7 +273,12 @@ def consent_record(
             object_type="consent",
             object_id=str(consent.pk),
             region_code=consent.region_code,
-            detail={"household": household_id, "method": method, "form_sha256": digest},
+            detail={
+                "household": household_id,
+                "method": method,
+                "form_sha256": digest,
+                "supersedes": [c.pk for c in previous],
+            },
         )
     return consent
 
@@ -247,8 +321,35 @@ def _may_join(user: Any, number: str, date: dt.date) -> bool:
     )
 
 
-def consent_revoke(*, user: Any, request: HttpRequest | None, consent_id: int) -> Consent:
-    """Revoke a consent: further checks of the household are refused until a new one."""
+def _consents_supersede(
+    *, user: Any, request: HttpRequest | None, previous: list[Consent], by: Consent
+) -> None:
+    """Revoke a member's earlier active consents in favour of `by` (audited, one event each)."""
+    if not previous:
+        return
+    now = timezone.now()
+    for old in previous:
+        old.revoked_at, old.revoked_by = now, user
+        old.save(update_fields=["revoked_at", "revoked_by"])
+    audit_record_many(
+        actor=user,
+        request=request,
+        events=[
+            {
+                "action": "consent_supersede",
+                "object_type": "consent",
+                "object_id": str(old.pk),
+                "region_code": old.region_code,
+                "detail": {"household": old.household_id, "superseded_by": by.pk},
+            }
+            for old in previous
+        ],
+    )
+
+
+def _revocable(*, user: Any, request: HttpRequest | None, consent_id: int) -> None:
+    """Pass when the user may revoke consents and this one is in their scope; otherwise the
+    refusal is audited (a consent out of scope answers 404, as if it did not exist)."""
     require(
         user, roles.REVOKE_CONSENT, request=request, object_type="consent", object_id=consent_id
     )
@@ -267,6 +368,27 @@ def consent_revoke(*, user: Any, request: HttpRequest | None, consent_id: int) -
             status=404,
             id=consent_id,
         )
+
+
+def consent_to_revoke(*, user: Any, request: HttpRequest | None, consent_id: int) -> Consent:
+    """A consent the user may revoke, for the page that asks to confirm (a read of the
+    member's masked ID number, audited)."""
+    _revocable(user=user, request=request, consent_id=consent_id)
+    consent = Consent.objects.for_user(user).select_related("recorded_by").get(pk=consent_id)
+    personal_data_read(
+        actor=user,
+        request=request,
+        object_type="consent",
+        object_id=str(consent.pk),
+        region_code=consent.region_code,
+        fields=["id_number"],
+    )
+    return consent
+
+
+def consent_revoke(*, user: Any, request: HttpRequest | None, consent_id: int) -> Consent:
+    """Revoke a consent: further checks of the household are refused until a new one."""
+    _revocable(user=user, request=request, consent_id=consent_id)
     with transaction.atomic():
         consent = Consent.objects.for_user(user).select_for_update().get(pk=consent_id)
         if consent.revoked_at is None:

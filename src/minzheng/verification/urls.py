@@ -9,7 +9,7 @@ urlpatterns = [
     path("households/", views.consents_open, name="consents_open"),
     path("households/<str:household_id>/consents/", views.consents, name="consents"),
     path("households/<str:household_id>/declare/", views.declare, name="declare"),
-    path("consents/<int:consent_id>/revoke/", views.consent_revoke, name="consent_revoke"),
+    path("consents/<int:consent_id>/revoke/", views.consent_revocation, name="consent_revoke"),
     path("checks/<str:number>/", views.report, name="report"),
     path("checks/<str:number>/pdf/", views.report_pdf, name="report_pdf"),
 ]

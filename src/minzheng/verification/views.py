@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,7 +35,15 @@ class CheckForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     declaration = forms.FileField(
-        label=gettext_lazy("Declaration (household file v1, JSON; optional)"), required=False
+        label=gettext_lazy("Declaration file (optional)"),
+        required=False,
+        help_text=gettext_lazy(
+            "The household's own statement of its members, incomes and assets, as a household "
+            "file (JSON, format v1, described in the platform's documentation: policy engine, "
+            "“The household file”). Easier: enter it member by member on the declaration page "
+            "(“Declare and check” in the list of households). Without one, the report shows "
+            "what the departments hold."
+        ),
     )
 
 
@@ -118,11 +127,14 @@ def start(request: HttpRequest) -> HttpResponse:
     initial = {"date": _default_date(), "household_id": request.GET.get("household_id", "")}
     form = CheckForm(request.POST or None, request.FILES or None, initial=initial)
     recent = Check.objects.for_user(request.user).order_by("-created_at")[:20]
+    query = request.GET.get("q", "")
     try:
-        households = services.households_to_pick(request.user)
+        households = services.households_to_pick(
+            request.user, query=query, page=request.GET.get("page", 1)
+        )
     except TranslatableError:  # no lake or no index yet: the form still works
-        households = []
-    context = {"form": form, "recent": recent, "households": households}
+        households = None
+    context = {"form": form, "recent": recent, "households": households, "q": query}
     if request.method == "POST" and form.is_valid():
         hid = form.cleaned_data["household_id"].strip()
         context["household_id"] = hid
@@ -177,9 +189,12 @@ def consents(request: HttpRequest, household_id: str) -> HttpResponse:
         request.FILES or None,
         initial={"given_at": timezone.localtime().replace(second=0, microsecond=0)},
     )
-    form.fields["id_number"].choices = [
-        (m["id_number"], f"{mask_name(m['name'])} {idcard.mask(m['id_number'])}") for m in adults
-    ]
+    shown = {
+        m["id_number"]: f"{mask_name(m['name'])} {idcard.mask(m['id_number'])}" for m in adults
+    }
+    form.fields["id_number"].choices = list(shown.items())
+    # Nothing preselected: "signed form" must not be recorded by default, before any upload.
+    form.fields["method"].choices = [("", gettext_lazy("Choose…")), *Consent.Method.choices]
     history = (
         Consent.objects.for_user(request.user)
         .filter(household_id=household_id)
@@ -189,7 +204,7 @@ def consents(request: HttpRequest, household_id: str) -> HttpResponse:
     _members_read(request, household)
     if request.method == "POST" and form.is_valid():
         try:
-            services.consent_record(
+            consent = services.consent_record(
                 user=request.user,
                 request=request,
                 household_id=household_id,
@@ -200,6 +215,10 @@ def consents(request: HttpRequest, household_id: str) -> HttpResponse:
             )
         except TranslatableError as exc:
             return _error(request, "verification/consents.html", context, exc)
+        member = shown.get(consent.id_number) or idcard.mask(consent.id_number)
+        messages.success(
+            request, gettext_lazy("Consent of %(member)s recorded.") % {"member": member}
+        )
         return redirect("verification:consents", household_id=household_id)
     return render(
         request, "verification/consents.html", context, status=400 if form.errors else 200
@@ -327,19 +346,39 @@ def _in_words(message: str, members: list[dict]) -> str:
 
 
 @login_required
+def consent_revocation(request: HttpRequest, consent_id: int) -> HttpResponse:
+    """Revoking a consent: a page that asks to confirm (GET), a plain form that revokes
+    (POST, `consent_revoke`); no script."""
+    if request.method != "GET":
+        return consent_revoke(request, consent_id)
+    try:
+        consent = services.consent_to_revoke(
+            user=request.user, request=request, consent_id=consent_id
+        )
+    except TranslatableError as exc:
+        return _error(request, "verification/consents.html", {}, exc)
+    return render(
+        request,
+        "verification/consent_revoke.html",
+        {"consent": consent, "member": idcard.mask(consent.id_number)},
+    )
+
+
+@login_required
 @require_POST
 def consent_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
     try:
         consent = services.consent_revoke(user=request.user, request=request, consent_id=consent_id)
     except TranslatableError as exc:
-        return render(
-            request, "verification/consents.html", {"error": exc.translated()}, status=exc.status
-        )
+        return _error(request, "verification/consents.html", {}, exc)
+    member = idcard.mask(consent.id_number)
+    messages.success(request, gettext_lazy("Consent of %(member)s revoked.") % {"member": member})
     return redirect("verification:consents", household_id=consent.household_id)
 
 
-def _read(request: HttpRequest, number: str):
-    unmask = request.GET.get("unmask") == "1"
+def _read(request: HttpRequest, number: str, unmask: bool | None = None):
+    if unmask is None:
+        unmask = request.GET.get("unmask") == "1"
     check = services.check_read(user=request.user, request=request, number=number, unmask=unmask)
     report = check.report if unmask else services.masked(check.report)
     return check, report, unmask
@@ -347,10 +386,19 @@ def _read(request: HttpRequest, number: str):
 
 @login_required
 def report(request: HttpRequest, number: str) -> HttpResponse:
+    """The report, masked unless unmasking was asked for and is permitted; a refused unmasking
+    still shows the masked report, under the reason (403)."""
+    refused = None
     try:
         check, data, unmask = _read(request, number)
     except TranslatableError as exc:
-        return _error(request, "verification/report.html", {"number": number}, exc)
+        if exc.code != "unmask_denied":
+            return _error(request, "verification/report.html", {"number": number}, exc)
+        refused = exc
+        try:
+            check, data, unmask = _read(request, number, unmask=False)
+        except TranslatableError as again:
+            return _error(request, "verification/report.html", {"number": number}, again)
     return render(
         request,
         "verification/report.html",
@@ -359,18 +407,25 @@ def report(request: HttpRequest, number: str) -> HttpResponse:
             "r": present(data),
             "unmasked": unmask,
             "can_unmask": request.user.has_perm(services.UNMASK_PERMISSION),
+            "unmask_refused": refused.translated() if refused else "",
         },
+        status=403 if refused else 200,
     )
 
 
 @login_required
 def report_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    """The PDF; a refused unmasking gets a 403 page offering the masked PDF (a PDF of the
+    wrong kind could be filed without anyone noticing that it was not what was asked for)."""
     from minzheng.verification.pdf import render_pdf
 
     try:
         check, data, unmask = _read(request, number)
     except TranslatableError as exc:
-        return _error(request, "verification/report.html", {"number": number}, exc)
+        context: dict = {"number": number}
+        if exc.code == "unmask_denied":
+            context["masked_pdf"] = request.path
+        return _error(request, "verification/report.html", context, exc)
     officer = (
         check.officer.get_full_name() or check.officer.get_username() if check.officer else "—"
     )
