@@ -181,3 +181,30 @@ def test_a_consent_for_another_household_does_not_supersede_one_for_this_househo
     )
     mine.refresh_from_db()
     assert mine.revoked_at is None
+
+
+def test_the_table_holds_one_active_consent_per_member_and_household(
+    verify_settings, caseworker, lookup
+):
+    """A second active consent cannot be stored beside the first (the supersede race)."""
+    from django.db import IntegrityError, transaction
+
+    hid = household_in(lookup, "330102001")
+    member = adults(lookup.household(hid), timezone.localdate())[0]["id_number"]
+    first = services.consent_record(
+        user=caseworker,
+        request=None,
+        household_id=hid,
+        id_number=member,
+        method="online",
+        given_at=timezone.now(),
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Consent.objects.create(
+            household_id=hid,
+            id_number=member,
+            region_code=first.region_code,
+            method="online",
+            given_at=timezone.now(),
+            recorded_by=caseworker,
+        )

@@ -47,6 +47,14 @@ class Consent(models.Model):
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
         indexes = [models.Index(fields=["household_id", "id_number"])]
+        constraints = [
+            # A new consent of a member supersedes their active one for the household.
+            models.UniqueConstraint(
+                fields=["household_id", "id_number"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_active_consent_per_member",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.household_id}/{self.id_number[:6]}…"

@@ -248,38 +248,26 @@ def consent_record(
             sha.update(chunk)
         digest = sha.hexdigest()
         stored = File(form, name=uploads.stored_name(kind))
-    with transaction.atomic():
-        # The member's earlier active consent for this household is replaced, not piled up.
-        previous = list(
-            Consent.objects.select_for_update().filter(
-                household_id=household_id, id_number=number, revoked_at__isnull=True
-            )
-        )
-        consent = Consent.objects.create(
-            household_id=household_id,
-            id_number=number,
-            region_code=found.household["village_code"],
-            method=method,
-            given_at=given_at,
-            form=stored or "",
-            form_sha256=digest,
-            recorded_by=user,
-        )
-        _consents_supersede(user=user, request=request, previous=previous, by=consent)
-        audit_record(
-            actor=user,
-            action="consent_record",
-            request=request,
-            object_type="consent",
-            object_id=str(consent.pk),
-            region_code=consent.region_code,
-            detail={
-                "household": household_id,
-                "method": method,
-                "form_sha256": digest,
-                "supersedes": [c.pk for c in previous],
-            },
-        )
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                consent = _consent_replace(
+                    user=user,
+                    request=request,
+                    household_id=household_id,
+                    number=number,
+                    fields={
+                        "region_code": found.household["village_code"],
+                        "method": method,
+                        "given_at": given_at,
+                        "form": stored or "",
+                        "form_sha256": digest,
+                    },
+                )
+            break
+        except IntegrityError:  # a consent of the same member was recorded at the same time
+            if attempt == 2:
+                raise
     return consent
 
 
@@ -321,30 +309,52 @@ def _may_join(user: Any, number: str, date: dt.date) -> bool:
     )
 
 
-def _consents_supersede(
-    *, user: Any, request: HttpRequest | None, previous: list[Consent], by: Consent
-) -> None:
-    """Revoke a member's earlier active consents in favour of `by` (audited, one event each)."""
-    if not previous:
-        return
+def _consent_replace(
+    *, user: Any, request: HttpRequest | None, household_id: str, number: str, fields: dict
+) -> Consent:
+    """Record a member's consent, revoking their earlier active one for this household (one
+    active consent per member and household: a constraint of the table), all audited."""
+    previous = list(
+        Consent.objects.select_for_update().filter(
+            household_id=household_id, id_number=number, revoked_at__isnull=True
+        )
+    )
     now = timezone.now()
     for old in previous:
         old.revoked_at, old.revoked_by = now, user
         old.save(update_fields=["revoked_at", "revoked_by"])
+    consent = Consent.objects.create(
+        household_id=household_id, id_number=number, recorded_by=user, **fields
+    )
     audit_record_many(
         actor=user,
         request=request,
         events=[
+            *(
+                {
+                    "action": "consent_supersede",
+                    "object_type": "consent",
+                    "object_id": str(old.pk),
+                    "region_code": old.region_code,
+                    "detail": {"household": old.household_id, "superseded_by": consent.pk},
+                }
+                for old in previous
+            ),
             {
-                "action": "consent_supersede",
+                "action": "consent_record",
                 "object_type": "consent",
-                "object_id": str(old.pk),
-                "region_code": old.region_code,
-                "detail": {"household": old.household_id, "superseded_by": by.pk},
-            }
-            for old in previous
+                "object_id": str(consent.pk),
+                "region_code": consent.region_code,
+                "detail": {
+                    "household": household_id,
+                    "method": consent.method,
+                    "form_sha256": consent.form_sha256,
+                    "supersedes": [c.pk for c in previous],
+                },
+            },
         ],
     )
+    return consent
 
 
 def _revocable(*, user: Any, request: HttpRequest | None, consent_id: int) -> None:
