@@ -62,3 +62,15 @@ def test_audit_events_cannot_be_edited_in_the_admin(login, province_admin):
     client = login(province_admin)
     page = client.get("/admin/audit/auditevent/1/change/").content.decode()
     assert 'type="submit"' not in page or "保存" not in page
+
+
+def test_an_object_outside_the_scope_asked_for_in_the_admin_is_audited(
+    login, caseworker, outsider_admin
+):
+    from minzheng.audit.models import AuditEvent
+
+    client = login(outsider_admin)
+    assert client.get(f"/admin/accounts/user/{caseworker.pk}/change/").status_code == 302
+    refused = AuditEvent.objects.get(actor=outsider_admin, outcome="denied")
+    assert refused.object_type == "accounts.user" and refused.object_id == str(caseworker.pk)
+    assert refused.region_code == "330106"  # the asker's region: 上城区 is not theirs to name
