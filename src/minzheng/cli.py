@@ -32,6 +32,10 @@ verify_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(verify_app, name="verify")
+feed_app = typer.Typer(
+    help="Department feeds: their declaration and deliveries.", no_args_is_help=True
+)
+app.add_typer(feed_app, name="feed")
 
 # The demo users mirror the test personas; one shared, policy-compliant demo password.
 DEMO_PASSWORD = "Zj@demo2026"
@@ -459,6 +463,14 @@ def verify_index(
     except PolicyError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"✓ index {path} ({time.perf_counter() - start:.1f} s)")
+
+
+@feed_app.command("docs")
+def feed_docs() -> None:
+    """Print every declared feed and column (Markdown, docs/data/feeds.md)."""
+    from minzheng.exchange.feeds import render_docs
+
+    typer.echo(render_docs(), nl=False)
 
 
 @app.command()

@@ -33,6 +33,48 @@ def _translate(template: str, params: dict[str, Any]) -> str:
     }
 
 
+class Label:
+    """A label with a translation context, translated when shown (framework-free code
+    declares it with `pgettext_lazy`; `str()` gives it in the active language once Django is
+    set up, the English msgid before)."""
+
+    __slots__ = ("context", "message")
+
+    def __init__(self, context: str, message: str) -> None:
+        self.context = context
+        self.message = message
+
+    def __str__(self) -> str:
+        try:
+            from django.conf import settings
+
+            if settings.configured:
+                from django.utils.translation import pgettext
+
+                return pgettext(self.context, self.message)
+        except ImportError:
+            pass
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"Label({self.context!r}, {self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Label) and (self.context, self.message) == (
+            other.context,
+            other.message,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.context, self.message))
+
+
+def pgettext_lazy(context: str, message: str) -> Label:
+    """Django's `pgettext_lazy` without importing Django: `makemessages` collects it by this
+    name (msgid with its context), and the label is translated when shown."""
+    return Label(context, message)
+
+
 class Msg:
     """A phrase with its own msgid, used as a parameter of a message (translated with it)."""
 

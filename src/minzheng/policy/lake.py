@@ -9,28 +9,13 @@ from pathlib import Path
 import ibis
 import ibis.expr.types as ir
 
+from minzheng.exchange.feeds import ENGINE_FEEDS
 from minzheng.lib.i18n import gettext_noop
 from minzheng.policy.errors import BackendError
 from minzheng.policy.inputs import INPUTS
 from minzheng.policy.rules import MONEY, PERSON
 
-FEEDS = (
-    "hukou_persons",
-    "hukou_households",
-    "deaths",
-    "si_wages",
-    "tax_income",
-    "pensions",
-    "unemployment",
-    "financial_assets",
-    "vehicles",
-    "real_estate",
-    "medical_oop",
-    "disability_certs",
-    "enrolments",
-    "elderly_capability",
-    "children_registry",
-)
+FEEDS = ENGINE_FEEDS  # the feeds the engine reads, as declared
 
 
 def lake_manifest(lake: Path) -> dict:
@@ -77,72 +62,101 @@ def _money_sum(column: ir.Value, where: ir.BooleanValue | None = None) -> ir.Val
     return column.cast(MONEY).sum(where=where)
 
 
+def _by_id(table: ir.Table, key: str = "id_number", **metrics) -> ir.Table:
+    return table.group_by(table[key].name("pid")).aggregate(**metrics)
+
+
+def _wages(w: ir.Table, d: ir.Value) -> ir.Table:
+    return _by_id(w, wage=_money_sum(w.monthly_wage), employment_start=w.employment_start.max())
+
+
+def _tax(t: ir.Table, d: ir.Value) -> ir.Table:
+    return _by_id(
+        t, business=_money_sum(t.business_monthly), property=_money_sum(t.property_monthly)
+    )
+
+
+def _pensions(p: ir.Table, d: ir.Value) -> ir.Table:
+    return _by_id(p, pension=_money_sum(p.monthly_amount))
+
+
+def _unemployment(u: ir.Table, d: ir.Value) -> ir.Table:
+    return _by_id(u, transfer=_money_sum(u.monthly_benefit))
+
+
+def _assets(f: ir.Table, d: ir.Value) -> ir.Table:
+    return _by_id(
+        f,
+        deposits=_money_sum(f.balance, f.kind == "deposit"),
+        securities=_money_sum(f.balance, f.kind == "securities"),
+    )
+
+
+def _vehicles(v: ir.Table, d: ir.Value) -> ir.Table:
+    return _by_id(v, "owner_id_number", vehicles=v.plate.count(where=~v.exempt))
+
+
+def _estate(r: ir.Table, d: ir.Value) -> ir.Table:
+    return _by_id(
+        r,
+        "owner_id_number",
+        homes=r.property_id.count(where=r.use == "residential"),
+        commercial_property=r.property_id.count(where=r.use == "commercial"),
+    )
+
+
+def _medical(m: ir.Table, d: ir.Value) -> ir.Table:
+    recent = (m.month <= d) & (m.month > d - ibis.interval(months=12))
+    return _by_id(m, medical_oop_12m=_money_sum(m.oop_amount, recent))
+
+
+def _disability(c: ir.Table, d: ir.Value) -> ir.Table:
+    return _by_id(c, disability_grade=c.grade.cast("int64").min(), disability_kind=c.kind.max())
+
+
+def _capability(a: ir.Table, d: ir.Value) -> ir.Table:
+    return _by_id(a, capability_grade=a.grade.cast("int64").max())
+
+
+def _children(k: ir.Table, d: ir.Value) -> ir.Table:
+    return _by_id(
+        k,
+        father_status=k.father_status.max(),
+        mother_status=k.mother_status.max(),
+        placement=k.placement.max(),
+    )
+
+
+# How the engine's per-person inputs derive from each feed: feed → (its table, the date) →
+# one row per person (`pid`) with the derived columns. hukou_persons, hukou_households,
+# deaths and enrolments shape the frame itself (in `lake_inputs`).
+DERIVATIONS = {
+    "si_wages": _wages,
+    "tax_income": _tax,
+    "pensions": _pensions,
+    "unemployment": _unemployment,
+    "financial_assets": _assets,
+    "vehicles": _vehicles,
+    "real_estate": _estate,
+    "medical_oop": _medical,
+    "disability_certs": _disability,
+    "elderly_capability": _capability,
+    "children_registry": _children,
+}
+FRAME_FEEDS = ("hukou_persons", "hukou_households", "deaths", "enrolments")
+
+
 def lake_inputs(feeds: dict[str, ir.Table], date: dt.date) -> tuple[ir.Table, ir.Table]:
     """(persons, households) input tables at `date` from the feeds."""
     d = ibis.literal(date)
     people = feeds["hukou_persons"]
     deaths = feeds["deaths"].filter(feeds["deaths"].death_date <= d)
     alive = people.anti_join(deaths, people.id_number == deaths.id_number)
-
-    def by_id(table: ir.Table, key: str = "id_number", **metrics) -> ir.Table:
-        return table.group_by(table[key].name("pid")).aggregate(**metrics)
-
-    w = feeds["si_wages"]
-    wages = by_id(w, wage=_money_sum(w.monthly_wage), employment_start=w.employment_start.max())
-    t = feeds["tax_income"]
-    tax = by_id(t, business=_money_sum(t.business_monthly), property=_money_sum(t.property_monthly))
-    p = feeds["pensions"]
-    pensions = by_id(p, pension=_money_sum(p.monthly_amount))
-    u = feeds["unemployment"]
-    transfers = by_id(u, transfer=_money_sum(u.monthly_benefit))
-    f = feeds["financial_assets"]
-    assets = by_id(
-        f,
-        deposits=_money_sum(f.balance, f.kind == "deposit"),
-        securities=_money_sum(f.balance, f.kind == "securities"),
-    )
-    v = feeds["vehicles"]
-    vehicles = by_id(v, "owner_id_number", vehicles=v.plate.count(where=~v.exempt))
-    r = feeds["real_estate"]
-    estate = by_id(
-        r,
-        "owner_id_number",
-        homes=r.property_id.count(where=r.use == "residential"),
-        commercial_property=r.property_id.count(where=r.use == "commercial"),
-    )
-    m = feeds["medical_oop"]
-    recent = (m.month <= d) & (m.month > d - ibis.interval(months=12))
-    medical = by_id(m, medical_oop_12m=_money_sum(m.oop_amount, recent))
-    c = feeds["disability_certs"]
-    disability = by_id(
-        c, disability_grade=c.grade.cast("int64").min(), disability_kind=c.kind.max()
-    )
-    a = feeds["elderly_capability"]
-    capability = by_id(a, capability_grade=a.grade.cast("int64").max())
-    k = feeds["children_registry"]
-    children = by_id(
-        k,
-        father_status=k.father_status.max(),
-        mother_status=k.mother_status.max(),
-        placement=k.placement.max(),
-    )
-    h = feeds["hukou_households"]
-
     persons = alive
-    for extra in (
-        wages,
-        tax,
-        pensions,
-        transfers,
-        assets,
-        vehicles,
-        estate,
-        medical,
-        disability,
-        capability,
-        children,
-    ):
+    for name, derive in DERIVATIONS.items():
+        extra = derive(feeds[name], d)
         persons = persons.left_join(extra, persons.id_number == extra.pid).drop("pid")
+    h = feeds["hukou_households"]
     sizes = h.select(hid=h.household_id, household_size=h.size)
     persons = persons.left_join(sizes, persons.household_id == sizes.hid).drop("hid")
     columns = {

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from minzheng import __version__
+from minzheng.exchange.feeds import FEEDS
 from minzheng.synth.calibration import load_calibration
 from minzheng.synth.geography import County, build_subcounty, largest_remainder, load_counties
 from minzheng.synth.population import Quotas, generate_county
@@ -24,31 +25,6 @@ from minzheng.synth.population import Quotas, generate_county
 MARKER = "_lake.json"
 FORMAT = "minzheng-lake"
 MIN_SCALE, MAX_SCALE = 0.0001, 2.0
-# Where each table comes from (documented in docs/data/lake.md).
-DEPARTMENTS = {
-    "hukou_households": "公安",
-    "hukou_persons": "公安",
-    "deaths": "卫健",
-    "si_wages": "人社",
-    "pensions": "人社",
-    "unemployment": "人社",
-    "tax_income": "税务",
-    "real_estate": "不动产",
-    "vehicles": "公安车管",
-    "financial_assets": "金融",
-    "businesses": "市场监管",
-    "housing_fund": "公积金",
-    "medical_oop": "医保",
-    "disability_certs": "残联",
-    "elderly_capability": "民政",
-    "enrolments": "民政",
-    "children_registry": "民政",
-    "care_institutions": "民政",
-    "care_staff": "民政",
-    "social_orgs": "民政",
-    "social_workers": "民政",
-    "volunteers": "民政",
-}
 
 
 class SynthError(Exception):
@@ -201,8 +177,8 @@ def build_lake(
             "counties": len(counties),
             "partitioning": "hive: county=<6-digit county code>",
             "tables": {
-                name: {"rows": rows.get(name, 0), "department": DEPARTMENTS[name]}
-                for name in sorted(DEPARTMENTS)
+                name: {"rows": rows.get(name, 0), "department": feed.department}
+                for name, feed in sorted(FEEDS.items())
             },
             "truth": "truth/ holds the planted ground truth; the platform never reads it",
         }

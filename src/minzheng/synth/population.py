@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from minzheng.exchange.feeds import FEEDS
 from minzheng.synth.calibration import Calibration
 from minzheng.synth.geography import County, largest_remainder
 from minzheng.synth.ids import coded, id_numbers, sequence_numbers
@@ -67,12 +68,19 @@ def _money(values: np.ndarray) -> pa.Array:
     )
 
 
-def _feed(department: str, snapshot: dt.date, columns: dict[str, object]) -> pa.Table:
-    """A feed table: its columns, then the sending department and the snapshot date."""
+def _feed(name: str, snapshot: dt.date, columns: dict[str, object]) -> pa.Table:
+    """A feed table as declared (`minzheng.exchange.feeds`): its columns, then the sending
+    department and the snapshot date."""
+    declared = FEEDS[name]
+    own = [c.name for c in declared.columns]
+    if list(columns) != own:
+        raise AssertionError(
+            f"{name}: generated columns {list(columns)} are not the declared {own}"
+        )
     table = _table(columns)
-    return table.append_column("department", _const(department, table.num_rows)).append_column(
-        "snapshot_date", _const(snapshot, table.num_rows)
-    )
+    return table.append_column(
+        "department", _const(declared.department, table.num_rows)
+    ).append_column("snapshot_date", _const(snapshot, table.num_rows))
 
 
 def _const(value: object, n: int) -> pa.Array:
@@ -406,7 +414,7 @@ def generate_county(
     hh_ids = coded(f"H{county.code}", np.arange(1, h + 1), 7)
     village_codes = _assign_villages(rng, county, urban_h)
     tables["hukou_households"] = _feed(
-        "公安",
+        "hukou_households",
         snapshot,
         {
             "household_id": hh_ids,
@@ -418,7 +426,7 @@ def generate_county(
     )
     hh_of_person = hh_ids.take(pa.array(hh))
     tables["hukou_persons"] = _feed(
-        "公安",
+        "hukou_persons",
         snapshot,
         {
             "id_number": ids,
@@ -434,7 +442,7 @@ def generate_county(
     )
     di = np.flatnonzero(dead)
     tables["deaths"] = _feed(
-        "卫健",
+        "deaths",
         snapshot,
         {
             "id_number": ids.take(pa.array(di)),
@@ -444,7 +452,7 @@ def generate_county(
     wi = np.flatnonzero(wage > 0)
     start = today - rng.integers(30, 365 * 15, len(wi)) * DAY
     tables["si_wages"] = _feed(
-        "人社",
+        "si_wages",
         snapshot,
         {
             "id_number": ids.take(pa.array(wi)),
@@ -456,7 +464,7 @@ def generate_county(
     )
     pi = np.flatnonzero(pension > 0)
     tables["pensions"] = _feed(
-        "人社",
+        "pensions",
         snapshot,
         {
             "id_number": ids.take(pa.array(pi)),
@@ -466,7 +474,7 @@ def generate_county(
     )
     ui = np.flatnonzero(unemployed_reg)
     tables["unemployment"] = _feed(
-        "人社",
+        "unemployment",
         snapshot,
         {
             "id_number": ids.take(pa.array(ui)),
@@ -476,7 +484,7 @@ def generate_county(
     )
     ti = np.flatnonzero((wage + business + prop) > 0)
     tables["tax_income"] = _feed(
-        "税务",
+        "tax_income",
         snapshot,
         {
             "id_number": ids.take(pa.array(ti)),
@@ -501,7 +509,7 @@ def generate_county(
         rng.uniform(25, 300, len(owner_h)),
     )
     tables["real_estate"] = _feed(
-        "不动产",
+        "real_estate",
         snapshot,
         {
             "property_id": coded(f"R{county.code}", np.arange(1, len(owner_h) + 1), 8),
@@ -526,7 +534,7 @@ def generate_county(
         ]
     )
     tables["vehicles"] = _feed(
-        "公安车管",
+        "vehicles",
         snapshot,
         {
             "plate": coded("浙", rng.integers(0, 10**6, len(v_owner)), 6),
@@ -539,7 +547,7 @@ def generate_county(
     si_ = np.flatnonzero(securities > 0)
     banks = np.array(["工商银行", "农业银行", "中国银行", "建设银行", "农商银行", "邮储银行"])
     tables["financial_assets"] = _feed(
-        "金融",
+        "financial_assets",
         snapshot,
         {
             "id_number": ids.take(pa.array(np.concatenate([di_, si_]))),
@@ -552,7 +560,7 @@ def generate_county(
     )
     bi = np.flatnonzero(business_owner)
     tables["businesses"] = _feed(
-        "市场监管",
+        "businesses",
         snapshot,
         {
             "credit_code": coded("92" + county.code, rng.integers(0, 10**9, len(bi)), 10),
@@ -565,7 +573,7 @@ def generate_county(
     fi = np.flatnonzero((wage > 0) & (rng.random(n) < np.where(urban_h[hh], 0.6, 0.25)))
     contrib = 0.24 * wage[fi]
     tables["housing_fund"] = _feed(
-        "公积金",
+        "housing_fund",
         snapshot,
         {
             "id_number": ids.take(pa.array(fi)),
@@ -574,7 +582,7 @@ def generate_county(
         },
     )
     tables["medical_oop"] = _feed(
-        "医保",
+        "medical_oop",
         snapshot,
         {
             "id_number": ids.take(pa.array(rows)),
@@ -584,7 +592,7 @@ def generate_county(
     )
     ci = np.flatnonzero(disabled)
     tables["disability_certs"] = _feed(
-        "残联",
+        "disability_certs",
         snapshot,
         {
             "id_number": ids.take(pa.array(ci)),
@@ -598,7 +606,7 @@ def generate_county(
     )
     ai = np.flatnonzero(assessed)
     tables["elderly_capability"] = _feed(
-        "民政",
+        "elderly_capability",
         snapshot,
         {
             "id_number": ids.take(pa.array(ai)),
@@ -666,7 +674,7 @@ def generate_county(
         ),
     )
     tables["children_registry"] = _feed(
-        "民政",
+        "children_registry",
         snapshot,
         {
             "id_number": ids.take(pa.array(chosen)),
@@ -687,7 +695,7 @@ def generate_county(
     ep = np.concatenate(list(enrolled.values()))
     progs = np.concatenate([np.full(len(p), name) for name, p in enrolled.items()])
     tables["enrolments"] = _feed(
-        "民政",
+        "enrolments",
         snapshot,
         {
             "id_number": ids.take(pa.array(ep)),
@@ -706,7 +714,7 @@ def generate_county(
         else adults
     )
     tables["social_workers"] = _feed(
-        "民政",
+        "social_workers",
         snapshot,
         {
             "certificate_no": coded(f"SW{county.code}", np.arange(1, len(sw) + 1), 6),
@@ -718,7 +726,7 @@ def generate_county(
     )
     vi = np.flatnonzero((age >= 14) & (rng.random(n) < a("volunteer_share") / 0.88))
     tables["volunteers"] = _feed(
-        "民政",
+        "volunteers",
         snapshot,
         {
             "volunteer_id": coded(f"V{county.code}", np.arange(1, len(vi) + 1), 8),
@@ -804,7 +812,7 @@ def _institutions(
     inst_ids = coded(f"Y{county.code}", np.arange(1, k + 1), 4)
     out = {
         "care_institutions": _feed(
-            "民政",
+            "care_institutions",
             snapshot,
             {
                 "institution_id": inst_ids,
@@ -827,7 +835,7 @@ def _institutions(
     if m:
         certified[rng.choice(m, min(certified_total, m), replace=False)] = True
     out["care_staff"] = _feed(
-        "民政",
+        "care_staff",
         snapshot,
         {
             "staff_id": coded(f"S{county.code}", np.arange(1, m + 1), 6),
@@ -840,7 +848,7 @@ def _institutions(
     )
     j = quotas.social_orgs
     out["social_orgs"] = _feed(
-        "民政",
+        "social_orgs",
         snapshot,
         {
             "org_id": coded("51" + county.code, np.arange(1, j + 1), 10),

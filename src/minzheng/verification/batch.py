@@ -19,9 +19,10 @@ import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from minzheng.exchange.feeds import LOOKUP_FEEDS
 from minzheng.policy.backends import connect
 from minzheng.policy.engine import Engine
-from minzheng.policy.lake import FEEDS, lake_inputs
+from minzheng.policy.lake import lake_inputs
 from minzheng.policy.screen import household_outputs
 from minzheng.verification.lookup import KEYS, index_path
 from minzheng.verification.report import ADULT_AGE, HOUSEHOLD_ID, VerificationError
@@ -71,7 +72,7 @@ def _extract(con, ids: list[str], progress: Callable[[int, int], None] | None) -
         "CREATE TEMP TABLE batch_members AS SELECT m.* FROM idx.members m "
         "SEMI JOIN batch_ids b ON m.household_id = b.household_id"
     )
-    feeds = [*FEEDS, "businesses", "housing_fund"]
+    feeds = LOOKUP_FEEDS
     steps = len(feeds) + 1
     if progress:
         progress(1, steps)

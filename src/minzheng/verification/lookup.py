@@ -14,32 +14,15 @@ from pathlib import Path
 
 import duckdb
 
+from minzheng.exchange.feeds import FEEDS, LOOKUP_FEEDS
 from minzheng.lib.i18n import gettext_noop
 from minzheng.policy.errors import BackendError
 from minzheng.policy.lake import lake_manifest
 
 INDEX = "_index.duckdb"
 VERSION = 2  # raised whenever the index's layout changes; older indexes must be rebuilt
-# feed → the column that names the person (or household) it is about
-KEYS = {
-    "hukou_households": "household_id",
-    "hukou_persons": "id_number",
-    "deaths": "id_number",
-    "si_wages": "id_number",
-    "pensions": "id_number",
-    "unemployment": "id_number",
-    "tax_income": "id_number",
-    "real_estate": "owner_id_number",
-    "vehicles": "owner_id_number",
-    "financial_assets": "id_number",
-    "businesses": "owner_id_number",
-    "housing_fund": "id_number",
-    "medical_oop": "id_number",
-    "disability_certs": "id_number",
-    "elderly_capability": "id_number",
-    "enrolments": "id_number",
-    "children_registry": "id_number",
-}
+# feed → the column that names the person (or household) it is about, as declared
+KEYS = {name: FEEDS[name].subject for name in LOOKUP_FEEDS}
 
 
 def build_index(lake: Path, *, threads: int = 2) -> Path:

@@ -638,6 +638,7 @@ def _declared_access(
 
 def masked(report: dict) -> dict:
     """The report with names and ID numbers masked (the default view)."""
+    from minzheng.exchange.feeds import FEEDS, mask_value
     from minzheng.lib.names import mask_name
 
     ids = {m["id_number"]: idcard.mask(m["id_number"]) for m in report["members"]}
@@ -656,9 +657,10 @@ def masked(report: dict) -> dict:
         member["name"] = mask_name(member["name"] or "")
         member["birth_date"] = member["birth_date"][:4] + "-**-**"
         for line in member["lines"]:
-            for key in ("plate", "cert_no", "property_id", "credit_code", "employer_code"):
-                if line["values"].get(key):
-                    line["values"][key] = str(line["values"][key])[:4] + "****"
+            feed = FEEDS.get(line["feed"])
+            for key, value in line["values"].items():
+                if feed is not None and key in feed.column_names and value:
+                    line["values"][key] = mask_value(feed.column(key).mask, value)
     return out
 
 

@@ -1,0 +1,906 @@
+"""Every department feed the platform reads, declared once (framework-free).
+
+A feed is what one department sends: its name, label, department, the column naming the
+person (or household, or owner) each row is about, its columns with types, units, allowed
+codes and data level (数据分级), and which of the engine's inputs derive from it. The
+synthetic generator, the engine's lake inputs, the verification lookup, its labels and
+masking, the ingestion of real files and the docs (`docs/data/feeds.md`) all read this
+declaration; a test fails when any of them names a feed or column that is not declared here.
+
+Adding a feed is one `Feed` entry here plus, when the engine reads it, its derivation in
+`minzheng.policy.lake.DERIVATIONS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from minzheng.lib.i18n import Label, pgettext_lazy
+
+
+class Level(IntEnum):
+    """数据分级: how sensitive a column is (the province's four levels of public data)."""
+
+    PUBLIC = 1  # 公开: codes and dates that identify no one
+    INTERNAL = 2  # 内部: attributes of a person that do not identify them on their own
+    SENSITIVE = 3  # 敏感: identifies a person or describes their income and property
+    HIGHLY_SENSITIVE = 4  # 高敏感: ID numbers, health, deposits, detention
+
+
+LEVEL_LABELS = {
+    Level.PUBLIC: pgettext_lazy("data level", "public"),
+    Level.INTERNAL: pgettext_lazy("data level", "internal"),
+    Level.SENSITIVE: pgettext_lazy("data level", "sensitive"),
+    Level.HIGHLY_SENSITIVE: pgettext_lazy("data level", "highly sensitive"),
+}
+
+# Column types: how a value is checked on ingestion and stored in Parquet.
+TYPES = {
+    "string": "string",
+    "id_number": "string",  # an 18-digit resident ID (GB 11643-1999) with a valid check digit
+    "household_id": "string",  # a hukou number H + 6-digit county code + 7 digits
+    "region": "string",  # a 9-digit township or 12-digit village code
+    "date": "date32",
+    "money": "decimal128(14, 2)",  # yuan, to the fen
+    "int8": "int8",
+    "int16": "int16",
+    "int32": "int32",
+    "bool": "bool",
+    "double": "double",
+}
+# How a column is masked for a reader without the unmask permission.
+MASKS = ("id", "name", "date", "code")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    label: Label
+    level: Level = Level.INTERNAL
+    unit: str = ""
+    codes: dict[str, Label] | None = None  # allowed values → their labels (None: any)
+    mask: str | None = None  # one of MASKS
+    nullable: bool = False
+    minimum: float | None = None  # amounts and counts below this are refused
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise ValueError(f"column {self.name}: unknown type {self.type!r}")
+        if self.mask is not None and self.mask not in MASKS:
+            raise ValueError(f"column {self.name}: unknown mask {self.mask!r}")
+
+
+@dataclass(frozen=True)
+class Feed:
+    name: str
+    label: Label
+    department: str  # the sending department, as its rows name it (Chinese)
+    subject: str  # the column naming the person or household a row is about
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # the columns that identify a row: a second row with the same key
+    # and other values is a conflict
+    engine: bool = False  # the engine's inputs derive from it (policy.lake.DERIVATIONS)
+    lookup: bool = False  # the verification report reads it (one household's lines)
+    registry: bool = False  # a civil-affairs registry (eldercare, organisations), not a
+    # department's delivery about residents
+    description: str = ""
+    snapshot_date: str = "snapshot_date"  # every feed carries its delivery's date
+
+    def column(self, name: str) -> Column:
+        for c in self.all_columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        """The feed's own columns, then those every feed carries."""
+        return self.columns + COMMON
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.all_columns]
+
+
+_c = Column
+
+
+P, IN, S, H = Level.PUBLIC, Level.INTERNAL, Level.SENSITIVE, Level.HIGHLY_SENSITIVE
+MONEY = {"unit": "yuan", "minimum": 0}
+
+COMMON = (
+    _c("department", "string", pgettext_lazy("feed column", "department"), P),
+    _c("snapshot_date", "date", pgettext_lazy("feed column", "snapshot date"), P),
+    _c("county", "string", pgettext_lazy("feed column", "county"), P),
+)
+ID = _c("id_number", "id_number", pgettext_lazy("feed column", "ID number"), H, mask="id")
+OWNER = _c(
+    "owner_id_number", "id_number", pgettext_lazy("feed column", "owner's ID number"), H, mask="id"
+)
+HOUSEHOLD = _c("household_id", "household_id", pgettext_lazy("feed column", "hukou number"), S)
+
+RELATIONS = {
+    "head": pgettext_lazy("feed value", "head"),
+    "spouse": pgettext_lazy("feed value", "spouse"),
+    "child": pgettext_lazy("feed value", "child"),
+    "parent": pgettext_lazy("feed value", "parent"),
+    "grandchild": pgettext_lazy("feed value", "grandchild"),
+    "grandparent": pgettext_lazy("feed value", "grandparent"),
+    "sibling": pgettext_lazy("feed value", "sibling"),
+    "other": pgettext_lazy("feed value", "other relative"),
+}
+PERSON_STATUSES = {
+    "normal": pgettext_lazy("feed value", "normal"),
+    "prison": pgettext_lazy("feed value", "in prison"),
+    "drug_rehab": pgettext_lazy("feed value", "in drug rehabilitation"),
+    "clergy_away": pgettext_lazy("feed value", "clergy away"),
+    "missing": pgettext_lazy("feed value", "missing"),
+}
+PARENT_STATUSES = {
+    "alive": pgettext_lazy("feed value", "alive"),
+    "deceased": pgettext_lazy("feed value", "deceased"),
+    "missing": pgettext_lazy("feed value", "missing"),
+    "prison": pgettext_lazy("feed value", "in prison"),
+    "rehab": pgettext_lazy("feed value", "in drug rehabilitation"),
+    "severe_disability": pgettext_lazy("feed value", "severely disabled"),
+    "serious_illness": pgettext_lazy("feed value", "seriously ill"),
+}
+PROGRAMMES = {
+    "dibao": pgettext_lazy("enrolled programme", "minimum living guarantee (dibao)"),
+    "dibian": pgettext_lazy("enrolled programme", "low-income marginal household (dibian)"),
+    "tekun": pgettext_lazy("enrolled programme", "support of extremely poor persons (tekun)"),
+    "disability_care": pgettext_lazy(
+        "enrolled programme", "care subsidy for the severely disabled"
+    ),
+    "disability_living": pgettext_lazy(
+        "enrolled programme", "living subsidy for disabled people in difficulty"
+    ),
+    "orphan": pgettext_lazy("enrolled programme", "basic living allowance for orphans"),
+    "de_facto_child": pgettext_lazy(
+        "enrolled programme", "basic living allowance for de facto unsupported children"
+    ),
+    "kunjing_child": pgettext_lazy("enrolled programme", "support of children in difficulty"),
+}
+
+FEEDS: dict[str, Feed] = {
+    f.name: f
+    for f in (
+        Feed(
+            "hukou_households",
+            pgettext_lazy("feed", "Household registration"),
+            "公安",
+            "household_id",
+            (
+                HOUSEHOLD,
+                _c("village_code", "region", pgettext_lazy("feed column", "village"), P),
+                _c("township_code", "region", pgettext_lazy("feed column", "township"), P),
+                _c("urban", "bool", pgettext_lazy("feed column", "urban"), IN),
+                _c(
+                    "size",
+                    "int16",
+                    pgettext_lazy("feed column", "members"),
+                    IN,
+                    unit="persons",
+                    minimum=1,
+                ),
+            ),
+            key=("household_id",),
+            engine=True,
+            lookup=True,
+            description="One row per household.",
+        ),
+        Feed(
+            "hukou_persons",
+            pgettext_lazy("feed", "Hukou membership"),
+            "公安",
+            "id_number",
+            (
+                ID,
+                _c("name", "string", pgettext_lazy("feed column", "name"), S, mask="name"),
+                _c(
+                    "sex",
+                    "string",
+                    pgettext_lazy("feed column", "sex"),
+                    IN,
+                    codes={
+                        "M": pgettext_lazy("feed value", "male"),
+                        "F": pgettext_lazy("feed value", "female"),
+                    },
+                ),
+                _c(
+                    "birth_date",
+                    "date",
+                    pgettext_lazy("feed column", "date of birth"),
+                    S,
+                    mask="date",
+                ),
+                HOUSEHOLD,
+                _c(
+                    "relation",
+                    "string",
+                    pgettext_lazy("feed column", "relation to the head"),
+                    IN,
+                    codes=RELATIONS,
+                ),
+                _c(
+                    "marital_status",
+                    "string",
+                    pgettext_lazy("feed column", "marital status"),
+                    S,
+                    codes={
+                        "married": pgettext_lazy("feed value", "married"),
+                        "unmarried": pgettext_lazy("feed value", "unmarried"),
+                        "widowed": pgettext_lazy("feed value", "widowed"),
+                        "divorced": pgettext_lazy("feed value", "divorced"),
+                    },
+                ),
+                _c(
+                    "status",
+                    "string",
+                    pgettext_lazy("feed column", "status"),
+                    H,
+                    codes=PERSON_STATUSES,
+                ),
+                _c(
+                    "school_stage",
+                    "string",
+                    pgettext_lazy("feed column", "school stage"),
+                    IN,
+                    codes={
+                        "": pgettext_lazy("feed value", "none"),
+                        "preschool": pgettext_lazy("feed value", "preschool"),
+                        "primary": pgettext_lazy("feed value", "primary school"),
+                        "junior": pgettext_lazy("feed value", "junior secondary school"),
+                        "senior": pgettext_lazy("feed value", "senior secondary school"),
+                        "tertiary": pgettext_lazy("feed value", "higher education"),
+                    },
+                ),
+            ),
+            key=("id_number",),
+            engine=True,
+            lookup=True,
+            description="One row per resident.",
+        ),
+        Feed(
+            "deaths",
+            pgettext_lazy("feed", "Death registration"),
+            "卫健",
+            "id_number",
+            (ID, _c("death_date", "date", pgettext_lazy("feed column", "date of death"), S)),
+            key=("id_number",),
+            engine=True,
+            lookup=True,
+        ),
+        Feed(
+            "si_wages",
+            pgettext_lazy("feed", "Wages and social insurance"),
+            "人社",
+            "id_number",
+            (
+                ID,
+                _c(
+                    "employer_code",
+                    "string",
+                    pgettext_lazy("feed column", "employer"),
+                    S,
+                    mask="code",
+                ),
+                _c(
+                    "monthly_wage",
+                    "money",
+                    pgettext_lazy("feed column", "monthly wage"),
+                    S,
+                    **MONEY,
+                ),
+                _c("employment_start", "date", pgettext_lazy("feed column", "employed since"), IN),
+                _c("insured", "bool", pgettext_lazy("feed column", "insured"), IN),
+            ),
+            key=("id_number", "employer_code"),
+            engine=True,
+            lookup=True,
+        ),
+        Feed(
+            "pensions",
+            pgettext_lazy("feed", "Pensions"),
+            "人社",
+            "id_number",
+            (
+                ID,
+                _c(
+                    "scheme",
+                    "string",
+                    pgettext_lazy("feed column", "scheme"),
+                    IN,
+                    codes={
+                        "employee": pgettext_lazy("feed value", "urban employee"),
+                        "resident": pgettext_lazy("feed value", "urban-rural resident"),
+                    },
+                ),
+                _c(
+                    "monthly_amount",
+                    "money",
+                    pgettext_lazy("feed column", "monthly amount"),
+                    S,
+                    **MONEY,
+                ),
+            ),
+            key=("id_number", "scheme"),
+            engine=True,
+            lookup=True,
+        ),
+        Feed(
+            "unemployment",
+            pgettext_lazy("feed", "Unemployment registration and benefit"),
+            "人社",
+            "id_number",
+            (
+                ID,
+                _c("registered_date", "date", pgettext_lazy("feed column", "registered on"), IN),
+                _c(
+                    "monthly_benefit",
+                    "money",
+                    pgettext_lazy("feed column", "monthly benefit"),
+                    S,
+                    **MONEY,
+                ),
+            ),
+            key=("id_number",),
+            engine=True,
+            lookup=True,
+        ),
+        Feed(
+            "tax_income",
+            pgettext_lazy("feed", "Taxable income"),
+            "税务",
+            "id_number",
+            (
+                ID,
+                _c("tax_year", "int16", pgettext_lazy("feed column", "tax year"), P, minimum=1990),
+                _c(
+                    "wage_monthly",
+                    "money",
+                    pgettext_lazy("feed column", "wages per month"),
+                    S,
+                    **MONEY,
+                ),
+                _c(
+                    "business_monthly",
+                    "money",
+                    pgettext_lazy("feed column", "business income per month"),
+                    S,
+                    **MONEY,
+                ),
+                _c(
+                    "property_monthly",
+                    "money",
+                    pgettext_lazy("feed column", "property income per month"),
+                    S,
+                    **MONEY,
+                ),
+            ),
+            key=("id_number", "tax_year"),
+            engine=True,
+            lookup=True,
+        ),
+        Feed(
+            "real_estate",
+            pgettext_lazy("feed", "Real estate"),
+            "不动产",
+            "owner_id_number",
+            (
+                _c(
+                    "property_id",
+                    "string",
+                    pgettext_lazy("feed column", "certificate"),
+                    S,
+                    mask="code",
+                ),
+                OWNER,
+                _c(
+                    "use",
+                    "string",
+                    pgettext_lazy("feed column", "use"),
+                    IN,
+                    codes={
+                        "residential": pgettext_lazy("feed value", "residential"),
+                        "commercial": pgettext_lazy("feed value", "commercial"),
+                    },
+                ),
+                _c(
+                    "floor_area_m2",
+                    "double",
+                    pgettext_lazy("feed column", "floor area (m²)"),
+                    S,
+                    unit="m²",
+                    minimum=0,
+                ),
+            ),
+            key=("property_id", "owner_id_number"),
+            engine=True,
+            lookup=True,
+        ),
+        Feed(
+            "vehicles",
+            pgettext_lazy("feed", "Vehicles"),
+            "公安车管",
+            "owner_id_number",
+            (
+                _c("plate", "string", pgettext_lazy("feed column", "plate"), S, mask="code"),
+                OWNER,
+                _c(
+                    "vehicle_type",
+                    "string",
+                    pgettext_lazy("feed column", "vehicle type"),
+                    IN,
+                    codes={
+                        "car": pgettext_lazy("feed value", "car"),
+                        "motorcycle": pgettext_lazy("feed value", "motorcycle"),
+                        "disability": pgettext_lazy("feed value", "disability vehicle"),
+                    },
+                ),
+                _c(
+                    "exempt", "bool", pgettext_lazy("feed column", "exempt from the means test"), IN
+                ),
+            ),
+            key=("plate",),
+            engine=True,
+            lookup=True,
+        ),
+        Feed(
+            "financial_assets",
+            pgettext_lazy("feed", "Deposits and securities"),
+            "金融",
+            "id_number",
+            (
+                ID,
+                _c("institution", "string", pgettext_lazy("feed column", "institution"), IN),
+                _c(
+                    "kind",
+                    "string",
+                    pgettext_lazy("feed column", "kind"),
+                    IN,
+                    codes={
+                        "deposit": pgettext_lazy("feed value", "deposit"),
+                        "securities": pgettext_lazy("feed value", "securities"),
+                    },
+                ),
+                _c("balance", "money", pgettext_lazy("feed column", "balance"), H, **MONEY),
+            ),
+            key=("id_number", "institution", "kind"),
+            engine=True,
+            lookup=True,
+        ),
+        Feed(
+            "businesses",
+            pgettext_lazy("feed", "Business registrations"),
+            "市场监管",
+            "owner_id_number",
+            (
+                _c(
+                    "credit_code",
+                    "string",
+                    pgettext_lazy("feed column", "credit code"),
+                    IN,
+                    mask="code",
+                ),
+                OWNER,
+                _c(
+                    "kind",
+                    "string",
+                    pgettext_lazy("feed column", "kind"),
+                    IN,
+                    codes={
+                        "individual": pgettext_lazy("feed value", "individual business"),
+                        "company": pgettext_lazy("feed value", "company"),
+                    },
+                ),
+                _c(
+                    "registered_capital",
+                    "money",
+                    pgettext_lazy("feed column", "registered capital"),
+                    S,
+                    **MONEY,
+                ),
+                _c(
+                    "status",
+                    "string",
+                    pgettext_lazy("feed column", "status"),
+                    P,
+                    codes={
+                        "active": pgettext_lazy("feed value", "active"),
+                        "revoked": pgettext_lazy("feed value", "revoked"),
+                    },
+                ),
+            ),
+            key=("credit_code",),
+            lookup=True,
+        ),
+        Feed(
+            "housing_fund",
+            pgettext_lazy("feed", "Housing provident fund"),
+            "公积金",
+            "id_number",
+            (
+                ID,
+                _c(
+                    "monthly_contribution",
+                    "money",
+                    pgettext_lazy("feed column", "monthly contribution"),
+                    S,
+                    **MONEY,
+                ),
+                _c("balance", "money", pgettext_lazy("feed column", "balance"), H, **MONEY),
+            ),
+            key=("id_number",),
+            lookup=True,
+        ),
+        Feed(
+            "medical_oop",
+            pgettext_lazy("feed", "Medical out-of-pocket spending (12 months)"),
+            "医保",
+            "id_number",
+            (
+                ID,
+                _c("month", "date", pgettext_lazy("feed column", "month"), IN),
+                _c(
+                    "oop_amount",
+                    "money",
+                    pgettext_lazy("feed column", "out-of-pocket amount"),
+                    H,
+                    **MONEY,
+                ),
+            ),
+            key=("id_number", "month"),
+            engine=True,
+            lookup=True,
+            description="One row per person and month with spending.",
+        ),
+        Feed(
+            "disability_certs",
+            pgettext_lazy("feed", "Disability certificate"),
+            "残联",
+            "id_number",
+            (
+                ID,
+                _c(
+                    "cert_no",
+                    "string",
+                    pgettext_lazy("feed column", "certificate number"),
+                    H,
+                    mask="code",
+                ),
+                _c("grade", "int8", pgettext_lazy("feed column", "grade"), H, minimum=1),
+                _c(
+                    "kind",
+                    "string",
+                    pgettext_lazy("feed column", "kind"),
+                    H,
+                    codes={
+                        "physical": pgettext_lazy("feed value", "physical"),
+                        "visual": pgettext_lazy("feed value", "visual"),
+                        "hearing": pgettext_lazy("feed value", "hearing"),
+                        "speech": pgettext_lazy("feed value", "speech"),
+                        "intellectual": pgettext_lazy("feed value", "intellectual"),
+                        "mental": pgettext_lazy("feed value", "mental"),
+                        "multiple": pgettext_lazy("feed value", "multiple"),
+                    },
+                ),
+                _c("issued_date", "date", pgettext_lazy("feed column", "issued on"), IN),
+            ),
+            key=("cert_no",),
+            engine=True,
+            lookup=True,
+        ),
+        Feed(
+            "elderly_capability",
+            pgettext_lazy("feed", "Elderly capability assessment"),
+            "民政",
+            "id_number",
+            (
+                ID,
+                _c("assessed_date", "date", pgettext_lazy("feed column", "assessed on"), IN),
+                _c("grade", "int8", pgettext_lazy("feed column", "grade"), H, minimum=0),
+            ),
+            key=("id_number", "assessed_date"),
+            engine=True,
+            lookup=True,
+        ),
+        Feed(
+            "enrolments",
+            pgettext_lazy("feed", "Assistance enrolments"),
+            "民政",
+            "id_number",
+            (
+                ID,
+                HOUSEHOLD,
+                _c(
+                    "programme",
+                    "string",
+                    pgettext_lazy("feed column", "programme"),
+                    S,
+                    codes=PROGRAMMES,
+                ),
+                _c("start_date", "date", pgettext_lazy("feed column", "since"), IN),
+            ),
+            key=("id_number", "programme"),
+            engine=True,
+            lookup=True,
+        ),
+        Feed(
+            "children_registry",
+            pgettext_lazy("feed", "Children's registry"),
+            "民政",
+            "id_number",
+            (
+                ID,
+                _c(
+                    "category",
+                    "string",
+                    pgettext_lazy("feed column", "category"),
+                    H,
+                    codes={
+                        "orphan": pgettext_lazy("feed value", "orphan"),
+                        "de_facto_unsupported": pgettext_lazy(
+                            "feed value", "de facto unsupported child"
+                        ),
+                        "kunjing": pgettext_lazy("feed value", "child in difficulty"),
+                    },
+                ),
+                _c(
+                    "father_status",
+                    "string",
+                    pgettext_lazy("feed column", "father"),
+                    H,
+                    codes=PARENT_STATUSES,
+                ),
+                _c(
+                    "mother_status",
+                    "string",
+                    pgettext_lazy("feed column", "mother"),
+                    H,
+                    codes=PARENT_STATUSES,
+                ),
+                _c(
+                    "placement",
+                    "string",
+                    pgettext_lazy("feed column", "placement"),
+                    S,
+                    codes={
+                        "institution": pgettext_lazy("feed value", "in an institution"),
+                        "family": pgettext_lazy("feed value", "in a family"),
+                    },
+                ),
+            ),
+            key=("id_number",),
+            engine=True,
+            lookup=True,
+        ),
+        Feed(
+            "care_institutions",
+            pgettext_lazy("feed", "Elder-care institutions"),
+            "民政",
+            "institution_id",
+            (
+                _c(
+                    "institution_id",
+                    "string",
+                    pgettext_lazy("feed column", "institution number"),
+                    P,
+                ),
+                _c("name", "string", pgettext_lazy("feed column", "institution name"), P),
+                _c("township_code", "region", pgettext_lazy("feed column", "township"), P),
+                _c(
+                    "ownership",
+                    "string",
+                    pgettext_lazy("feed column", "ownership"),
+                    P,
+                    codes={
+                        "public": pgettext_lazy("feed value", "public"),
+                        "private": pgettext_lazy("feed value", "private"),
+                    },
+                ),
+                _c(
+                    "beds", "int32", pgettext_lazy("feed column", "beds"), P, unit="beds", minimum=0
+                ),
+                _c(
+                    "nursing_beds",
+                    "int32",
+                    pgettext_lazy("feed column", "nursing beds"),
+                    P,
+                    unit="beds",
+                    minimum=0,
+                ),
+                _c(
+                    "dementia_beds",
+                    "int32",
+                    pgettext_lazy("feed column", "dementia-care beds"),
+                    P,
+                    unit="beds",
+                    minimum=0,
+                ),
+            ),
+            key=("institution_id",),
+            registry=True,
+        ),
+        Feed(
+            "care_staff",
+            pgettext_lazy("feed", "Elder-care staff"),
+            "民政",
+            "staff_id",
+            (
+                _c("staff_id", "string", pgettext_lazy("feed column", "staff number"), IN),
+                _c(
+                    "institution_id",
+                    "string",
+                    pgettext_lazy("feed column", "institution number"),
+                    P,
+                ),
+                _c(
+                    "role",
+                    "string",
+                    pgettext_lazy("feed column", "role"),
+                    IN,
+                    codes={
+                        "carer": pgettext_lazy("feed value", "carer"),
+                        "other": pgettext_lazy("feed value", "other staff"),
+                    },
+                ),
+                _c("certified", "bool", pgettext_lazy("feed column", "certified"), IN),
+            ),
+            key=("staff_id",),
+            registry=True,
+        ),
+        Feed(
+            "social_orgs",
+            pgettext_lazy("feed", "Social organisations"),
+            "民政",
+            "org_id",
+            (
+                _c("org_id", "string", pgettext_lazy("feed column", "credit code"), P),
+                _c(
+                    "kind",
+                    "string",
+                    pgettext_lazy("feed column", "kind"),
+                    P,
+                    codes={
+                        "association": pgettext_lazy("feed value", "association"),
+                        "service_org": pgettext_lazy("feed value", "social service organisation"),
+                        "foundation": pgettext_lazy("feed value", "foundation"),
+                    },
+                ),
+                _c("registered_date", "date", pgettext_lazy("feed column", "registered on"), P),
+                _c("township_code", "region", pgettext_lazy("feed column", "township"), P),
+            ),
+            key=("org_id",),
+            registry=True,
+        ),
+        Feed(
+            "social_workers",
+            pgettext_lazy("feed", "Certified social workers"),
+            "民政",
+            "id_number",
+            (
+                _c(
+                    "certificate_no",
+                    "string",
+                    pgettext_lazy("feed column", "certificate number"),
+                    S,
+                    mask="code",
+                ),
+                ID,
+                _c(
+                    "level",
+                    "string",
+                    pgettext_lazy("feed column", "level"),
+                    IN,
+                    codes={
+                        "assistant": pgettext_lazy("feed value", "assistant social worker"),
+                        "intermediate": pgettext_lazy("feed value", "social worker"),
+                        "senior": pgettext_lazy("feed value", "senior social worker"),
+                    },
+                ),
+            ),
+            key=("certificate_no",),
+            registry=True,
+        ),
+        Feed(
+            "volunteers",
+            pgettext_lazy("feed", "Registered volunteers"),
+            "民政",
+            "id_number",
+            (
+                _c(
+                    "volunteer_id",
+                    "string",
+                    pgettext_lazy("feed column", "volunteer number"),
+                    S,
+                    mask="code",
+                ),
+                ID,
+                _c(
+                    "hours_12m",
+                    "double",
+                    pgettext_lazy("feed column", "service hours (12 months)"),
+                    IN,
+                    unit="hours",
+                    minimum=0,
+                ),
+            ),
+            key=("volunteer_id",),
+            registry=True,
+        ),
+    )
+}
+
+ENGINE_FEEDS = tuple(name for name, f in FEEDS.items() if f.engine)
+LOOKUP_FEEDS = tuple(name for name, f in FEEDS.items() if f.lookup)
+
+
+def feed(name: str) -> Feed:
+    """The declared feed, or KeyError naming the known ones."""
+    try:
+        return FEEDS[name]
+    except KeyError:
+        raise KeyError(f"unknown feed {name!r}; known: {', '.join(FEEDS)}") from None
+
+
+def mask_value(mask: str | None, value: object) -> object:
+    """A value as a reader without the unmask permission sees it."""
+    if mask is None or value is None or value == "":
+        return value
+    text = str(value)
+    if mask == "id":
+        from minzheng.lib.idcard import mask as mask_id
+
+        return mask_id(text)
+    if mask == "name":
+        from minzheng.lib.names import mask_name
+
+        return mask_name(text)
+    if mask == "date":
+        return text[:4] + "-**-**"
+    return text[:4] + "****"  # code
+
+
+def render_docs() -> str:
+    """docs/data/feeds.md: every feed and column as declared (kept in step by a test)."""
+    lines = [
+        "# Department feeds",
+        "",
+        "Generated from `src/minzheng/exchange/feeds.py` by `minzheng feed docs`; do not edit.",
+        "Levels (数据分级): 1 public (公开), 2 internal (内部), 3 sensitive (敏感), "
+        "4 highly sensitive (高敏感). Masks: `id` 330102**********1X, `name` 张*, "
+        "`date` the year only, `code` the first four characters. Every feed also carries "
+        "`department`, `snapshot_date` and `county` (level 1).",
+        "",
+    ]
+    for f in FEEDS.values():
+        uses = [
+            use
+            for use, on in (
+                ("engine input", f.engine),
+                ("verification report", f.lookup),
+                ("civil-affairs registry", f.registry),
+            )
+            if on
+        ]
+        lines += [
+            f"## `{f.name}` — {f.label.message}",
+            "",
+            f"{f.department}. About: `{f.subject}`. Row key: "
+            f"{', '.join(f'`{k}`' for k in f.key)}. Used as: {', '.join(uses)}."
+            + (f" {f.description}" if f.description else ""),
+            "",
+            "| column | type | unit | level | mask | codes | meaning |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for c in f.columns:
+            codes = ", ".join(f"`{k}`" for k in c.codes) if c.codes else ""
+            lines.append(
+                f"| `{c.name}` | {c.type} | {c.unit} | {int(c.level)} | {c.mask or ''} "
+                f"| {codes} | {c.label.message} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
