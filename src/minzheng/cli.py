@@ -465,6 +465,121 @@ def verify_index(
     typer.echo(f"✓ index {path} ({time.perf_counter() - start:.1f} s)")
 
 
+def _steward(username: str):
+    from minzheng.accounts.models import User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise _fail(f"--user {username!r}: no active user of that name")
+    return user
+
+
+@feed_app.command("load")
+def feed_load(
+    feed: str = typer.Argument(..., help="The feed (see `minzheng feed docs`)."),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV, .xlsx or Parquet."),
+    as_of: str = typer.Option(..., "--as-of", help="The date the delivery describes."),
+    user: str = typer.Option(..., help="The data steward loading it (a user name)."),
+    mapping: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="The department's header mapping (YAML)."
+    ),
+    encoding: str | None = typer.Option(None, help="The CSV's encoding (default: detected)."),
+    county: str | None = typer.Option(None, help="The county, when the file has no column."),
+    backfill: bool = typer.Option(False, help="Allow an as-of date older than the last."),
+    corrects: int | None = typer.Option(None, help="The delivery whose quarantine this fixes."),
+) -> None:
+    """Load one department file: every row accepted or quarantined with its reasons."""
+    _django()
+    from minzheng.exchange.services import load_delivery
+    from minzheng.lib.i18n import TranslatableError
+
+    when = _date_option(as_of, "--as-of")
+    try:
+        delivery, new = load_delivery(
+            user=_steward(user),
+            path=file,
+            feed=feed,
+            as_of=when,
+            mapping=mapping,
+            encoding=encoding,
+            county=county,
+            backfill=backfill,
+            corrects=corrects,
+        )
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+    if not new:
+        typer.echo(
+            f"= {file.name} was already loaded as delivery {delivery.pk} "
+            f"({delivery.loaded_at:%Y-%m-%d %H:%M}): nothing changed"
+        )
+        return
+    typer.echo(
+        f"✓ delivery {delivery.pk}: {delivery.feed} as of {delivery.as_of}, "
+        f"{delivery.rows:,} rows = {delivery.accepted:,} accepted + "
+        f"{delivery.quarantined:,} quarantined"
+    )
+    for code, n in sorted(delivery.reasons.items(), key=lambda kv: -kv[1]):
+        typer.echo(f"  {code:<22}{n:>10,}")
+    if delivery.resolves:
+        typer.echo(f"  corrects {len(delivery.resolves):,} lines of delivery {corrects}")
+
+
+@feed_app.command("deliveries")
+def feed_deliveries(feed: str | None = typer.Option(None, help="Only this feed.")) -> None:
+    """List deliveries, newest first: file, as-of date, rows accepted and quarantined."""
+    _django()
+    from minzheng.exchange.models import Delivery
+
+    rows = Delivery.objects.all()
+    if feed:
+        rows = rows.filter(feed=feed)
+    typer.echo(
+        f"{'id':>5}  {'feed':<20}{'as of':<12}{'rows':>10}{'accepted':>10}{'quar.':>8}  file"
+    )
+    for d in rows[:200]:
+        typer.echo(
+            f"{d.pk:>5}  {d.feed:<20}{d.as_of!s:<12}{d.rows:>10,}{d.accepted:>10,}"
+            f"{d.quarantined:>8,}  {d.file_name}"
+        )
+
+
+@feed_app.command("quarantine")
+def feed_quarantine(
+    delivery: int = typer.Argument(..., help="The delivery's number."),
+    user: str = typer.Option(..., help="The data steward (a user name)."),
+    out: Path | None = typer.Option(
+        None, help="Write the rows to correct as CSV (then load it with --corrects)."
+    ),
+) -> None:
+    """The quarantined rows no correction has fixed yet: line and reasons (values masked),
+    or all their values in a CSV to correct (audited)."""
+    _django()
+    from minzheng.exchange.models import Delivery
+    from minzheng.exchange.services import export_quarantine, masked_reasons, outstanding
+
+    found = Delivery.objects.filter(pk=delivery).first()
+    if found is None:
+        raise _fail(f"delivery {delivery}: no such delivery")
+    from minzheng.accounts import roles
+    from minzheng.accounts.permissions import require
+    from minzheng.lib.i18n import TranslatableError
+
+    steward = _steward(user)
+    try:
+        if out is not None:
+            n = export_quarantine(steward, found, out)
+            typer.echo(f"✓ {n:,} rows to correct in {out}")
+            return
+        require(steward, roles.VIEW_DELIVERY, object_type="delivery", object_id=str(delivery))
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+    for row in outstanding(found):
+        reasons = masked_reasons(found.feed, row["reasons"])
+        text = "; ".join(f"{r['column'] or '—'} {r['code']} ({r['value']})" for r in reasons)
+        typer.echo(f"line {row['line']}: {text}")
+
+
 @feed_app.command("docs")
 def feed_docs() -> None:
     """Print every declared feed and column (Markdown, docs/data/feeds.md)."""

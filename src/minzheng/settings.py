@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "minzheng.audit",
     "minzheng.web",
     "minzheng.verification",
+    "minzheng.exchange",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +203,8 @@ MEDIA_ROOT = Path(env.str("MINZHENG_MEDIA_DIR", str(VAR_DIR / "media"))).resolve
 
 # --- Economic-status verification (家庭经济状况核对) ----------------------------------------
 # The lake the checks read (with its lookup index: `minzheng verify index LAKE`).
+# The exchange store: every delivery's accepted and quarantined rows (Parquet).
+EXCHANGE_DIR = Path(env.str("MINZHENG_EXCHANGE_DIR", str(VAR_DIR / "exchange"))).resolve()
 VERIFY_LAKE = Path(env.str("MINZHENG_LAKE", str(VAR_DIR / "lake"))).resolve()
 # Declared and found amounts differing by more than both tolerances are flagged.
 VERIFY_TOLERANCE_SHARE = env.decimal("MINZHENG_VERIFY_TOLERANCE_SHARE", "0.05")

@@ -21,6 +21,9 @@ VIEW_CONSENT = "verification.view_consent"
 RUN_CHECK = "verification.add_check"
 VIEW_CHECK = "verification.view_check"
 UNMASK = "verification.unmask_personal_data"
+# Data exchange (共享交换): deliveries of department feeds and their quarantine
+LOAD_FEED = "exchange.load_feed"
+VIEW_DELIVERY = "exchange.view_delivery"
 # The platform itself
 VIEW_AUDIT = "audit.view_auditevent"
 USER_ADMIN = ("accounts.view_user", "accounts.add_user", "accounts.change_user")
@@ -38,7 +41,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # City and province: aggregates and the cockpit only, never one person's record.
     Role.ANALYST: frozenset(),
     # Feeds, quality and quarantine (masked): never a household's check.
-    Role.DATA_STEWARD: frozenset(),
+    Role.DATA_STEWARD: frozenset({LOAD_FEED, VIEW_DELIVERY}),
     # Users, roles, regions and the audit log; personal data only through a granted unmask.
     Role.ADMINISTRATOR: frozenset({VIEW_AUDIT, *USER_ADMIN, *GROUP_ADMIN, *REGION_ADMIN}),
 }

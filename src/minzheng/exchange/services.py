@@ -1,0 +1,193 @@
+"""Loading a delivery: the permission, the as-of rules, idempotency, lineage and the audit
+record around the framework-free ingestion (`minzheng.exchange.ingest`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from minzheng.accounts import roles
+from minzheng.accounts.permissions import require
+from minzheng.audit.services import audit_record
+from minzheng.exchange.feeds import FEEDS
+from minzheng.exchange.ingest import IngestError, Mapping, ingest, sha256
+from minzheng.exchange.models import Delivery
+from minzheng.lib.i18n import gettext_noop, shorten
+from minzheng.policy.household import counties as known_counties
+
+
+def load_delivery(
+    *,
+    user: Any,
+    path: Path,
+    feed: str,
+    as_of: dt.date,
+    mapping: Path | None = None,
+    encoding: str | None = None,
+    county: str | None = None,
+    backfill: bool = False,
+    corrects: int | None = None,
+) -> tuple[Delivery, bool]:
+    """Load one file of one feed; returns (the delivery, whether it is new). The same file
+    delivered again changes nothing and returns the first delivery."""
+    require(user, roles.LOAD_FEED, object_type="delivery", object_id=Path(path).name)
+    if feed not in FEEDS:
+        raise IngestError(
+            "unknown_feed",
+            gettext_noop("%(feed)s is not a feed; known feeds: %(known)s."),
+            feed=shorten(feed),
+            known=", ".join(FEEDS),
+        )
+    today = timezone.localdate()
+    if as_of > today:
+        raise IngestError(
+            "future_as_of",
+            gettext_noop("--as-of %(date)s is in the future (today is %(today)s)."),
+            date=as_of.isoformat(),
+            today=today.isoformat(),
+        )
+    path = Path(path)
+    digest = sha256(path)
+    earlier = Delivery.objects.filter(feed=feed, sha256=digest).first()
+    if earlier is not None:
+        return earlier, False
+    original = None
+    if corrects is not None:
+        original = Delivery.objects.filter(pk=corrects, feed=feed).first()
+        if original is None:
+            raise IngestError(
+                "unknown_delivery",
+                gettext_noop("--corrects %(id)s: no delivery of %(feed)s has that number."),
+                id=corrects,
+                feed=feed,
+            )
+        as_of = original.as_of  # a correction completes its delivery, at its date
+    latest = Delivery.objects.filter(feed=feed, corrects=None).order_by("-as_of").first()
+    if original is None and latest is not None and as_of < latest.as_of and not backfill:
+        raise IngestError(
+            "older_than_last",
+            gettext_noop(
+                "--as-of %(date)s is older than the last delivery of %(feed)s (%(last)s); "
+                "load it with --backfill if it is meant to fill the past."
+            ),
+            date=as_of.isoformat(),
+            feed=feed,
+            last=latest.as_of.isoformat(),
+        )
+    rules = Mapping.load(mapping, feed) if mapping else Mapping()
+    folder = f"{feed}/{as_of.isoformat()}-{digest[:16]}"
+    target = Path(settings.EXCHANGE_DIR) / "deliveries" / folder
+    result = ingest(
+        path,
+        feed,
+        as_of,
+        target,
+        known_counties=known_counties(),
+        mapping=rules,
+        encoding=encoding,
+        county=county,
+    )
+    try:
+        with transaction.atomic():
+            delivery = Delivery.objects.create(
+                feed=feed,
+                department=FEEDS[feed].department,
+                file_name=path.name[:255],
+                sha256=digest,
+                size=path.stat().st_size,
+                encoding=result.encoding or "",
+                as_of=as_of,
+                counties=result.counties,
+                rows=result.rows,
+                accepted=result.accepted,
+                quarantined=result.quarantined,
+                reasons=result.reasons,
+                folder=folder,
+                backfill=backfill,
+                corrects=original,
+                resolves=result.resolved if original is not None else [],
+                loaded_by=user,
+            )
+            audit_record(
+                actor=user,
+                action="feed_loaded",
+                object_type="delivery",
+                object_id=str(delivery.pk),
+                region_code=getattr(getattr(user, "region", None), "code", ""),
+                detail={
+                    "feed": feed,
+                    "file": path.name,
+                    "sha256": digest,
+                    "as_of": as_of.isoformat(),
+                    "rows": result.rows,
+                    "accepted": result.accepted,
+                    "quarantined": result.quarantined,
+                },
+            )
+    except IntegrityError:
+        # The same file loaded at the same moment by another process: theirs stands.
+        shutil.rmtree(target, ignore_errors=True)
+        return Delivery.objects.get(feed=feed, sha256=digest), False
+    return delivery, True
+
+
+def store_path(delivery: Delivery) -> Path:
+    return Path(settings.EXCHANGE_DIR) / "deliveries" / delivery.folder
+
+
+def outstanding(delivery: Delivery) -> list[dict]:
+    """The delivery's quarantined rows that no correction has re-delivered, in line order:
+    line, reasons, and the row as the file had it."""
+    import duckdb
+
+    done = {line for c in delivery.corrections.all() for line in c.resolves}
+    path = store_path(delivery) / "quarantine.parquet"
+    rows = duckdb.sql(
+        f"SELECT * FROM read_parquet('{path.as_posix()}') ORDER BY line"
+    ).to_arrow_table()
+    return [r for r in rows.to_pylist() if r["line"] not in done]
+
+
+def masked_reasons(feed: str, reasons: list[dict]) -> list[dict]:
+    """Reasons with each offending value masked as its column is (数据分级)."""
+    from minzheng.exchange.feeds import mask_value
+
+    declared = FEEDS[feed]
+    out = []
+    for reason in reasons:
+        column = reason.get("column") or ""
+        mask = declared.column(column).mask if column in declared.column_names else "code"
+        out.append(reason | {"value": mask_value(mask, reason.get("value"))})
+    return out
+
+
+def export_quarantine(user: Any, delivery: Delivery, out: Path) -> int:
+    """Write the outstanding quarantined rows as a CSV to correct and load again with
+    `--corrects` (UTF-8 with BOM, so that Excel opens it): the file's own columns, the line
+    each row came from and why it was quarantined. A read of personal data: audited."""
+    import csv
+
+    require(user, roles.LOAD_FEED, object_type="delivery", object_id=str(delivery.pk))
+    rows = outstanding(delivery)
+    headers = [k for k in (rows[0] if rows else {}) if k not in ("line", "reasons")]
+    with open(out, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*headers, "source_line", "quarantine_reasons"])
+        for r in rows:
+            reasons = "; ".join(f"{x['column']}: {x['code']}" for x in r["reasons"])
+            writer.writerow([*(r[h] or "" for h in headers), r["line"], reasons])
+    audit_record(
+        actor=user,
+        action="quarantine_exported",
+        object_type="delivery",
+        object_id=str(delivery.pk),
+        region_code=getattr(getattr(user, "region", None), "code", ""),
+        detail={"rows": len(rows), "file": Path(out).name},
+    )
+    return len(rows)
