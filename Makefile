@@ -43,9 +43,10 @@ env: apt $(BIN)/.synced messages
 DEMO_SCALE ?= 0.005
 demo: env
 	$(BIN)/minzheng synth --scale $(DEMO_SCALE) --seed 1 --out var/lake
-	$(BIN)/minzheng verify index var/lake
-	$(BIN)/minzheng screen --lake var/lake --date 2020-12-31 --out var/screen
 	$(BIN)/minzheng init --subcounty var/lake/regions/subcounty.csv
+	$(BIN)/minzheng feed load-lake var/lake --user steward
+	$(BIN)/minzheng snapshot build --as-of 2020-12-31 --user steward
+	$(BIN)/minzheng screen --date 2020-12-31 --out var/screen
 	$(BIN)/minzheng serve
 
 test: env

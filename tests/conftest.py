@@ -109,6 +109,6 @@ def verify_settings(settings, indexed_lake, tmp_path):
 
     settings.VERIFY_LAKE = indexed_lake
     settings.MEDIA_ROOT = tmp_path / "media"
-    services.lake.cache_clear()
+    services._lake_at.cache_clear()
     yield settings
-    services.lake.cache_clear()
+    services._lake_at.cache_clear()

@@ -36,6 +36,8 @@ feed_app = typer.Typer(
     help="Department feeds: their declaration and deliveries.", no_args_is_help=True
 )
 app.add_typer(feed_app, name="feed")
+snapshot_app = typer.Typer(help="Snapshots of the current deliveries.", no_args_is_help=True)
+app.add_typer(snapshot_app, name="snapshot")
 
 # The demo users mirror the test personas; one shared, policy-compliant demo password.
 DEMO_PASSWORD = "Zj@demo2026"
@@ -339,7 +341,12 @@ def explain(
 
 @app.command()
 def screen(
-    lake: Path = typer.Option(..., exists=True, file_okay=False, help="A lake (minzheng synth)."),
+    lake: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A lake folder (default: a snapshot)."
+    ),
+    snapshot: str | None = typer.Option(
+        None, help="A snapshot's name (default: the snapshot in use)."
+    ),
     date: str = typer.Option(..., help="Evaluation date, YYYY-MM-DD."),
     out: Path = typer.Option(..., help="Folder for the per-household results (Parquet)."),
     reform: Path | None = typer.Option(
@@ -360,6 +367,8 @@ def screen(
     from minzheng.policy.screen import screen as run_screen
 
     when = _date_option(date)
+    if lake is None:
+        lake = _snapshot_path(snapshot)
     try:
         engine = _engine(param, reform, programme)
         con = connect(backend)
@@ -410,9 +419,9 @@ def verify(
         raise _fail("minzheng verify needs --households, --date, --officer and --out (see --help)")
     when = _date_option(date)
     _django()
-    from django.conf import settings
 
     from minzheng.accounts.models import User
+    from minzheng.exchange.services import current_lake
     from minzheng.lib.i18n import TranslatableError
     from minzheng.policy.errors import PolicyError
     from minzheng.verification.batch import FLAGS, read_households
@@ -426,7 +435,7 @@ def verify(
         with _ProgressBar("reading feeds") as bar:
             summary = batch_check(
                 officer=user,
-                lake_path=lake or settings.VERIFY_LAKE,
+                lake_path=lake or current_lake(),
                 household_ids=ids,
                 date=when,
                 out=out,
@@ -463,6 +472,20 @@ def verify_index(
     except PolicyError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"✓ index {path} ({time.perf_counter() - start:.1f} s)")
+
+
+def _snapshot_path(name: str | None) -> Path:
+    """A snapshot of the exchange store by name, or the one in use."""
+    _django()
+    from django.conf import settings
+
+    from minzheng.exchange.snapshot import resolve
+    from minzheng.lib.i18n import TranslatableError
+
+    try:
+        return resolve(settings.EXCHANGE_DIR, name)
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
 
 
 def _steward(username: str):
@@ -525,6 +548,47 @@ def feed_load(
         typer.echo(f"  corrects {len(delivery.resolves):,} lines of delivery {corrects}")
 
 
+@feed_app.command("load-lake")
+def feed_load_lake(
+    lake: Path = typer.Argument(..., exists=True, file_okay=False, help="A lake (minzheng synth)."),
+    user: str = typer.Option(..., help="The data steward loading it (a user name)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Default: the lake's snapshot date."),
+) -> None:
+    """Load every declared feed of a lake (such as the synthetic province) as deliveries,
+    through the same validation as a department's file."""
+    _django()
+    import json
+
+    from minzheng.exchange.feeds import FEEDS
+    from minzheng.exchange.services import load_delivery
+    from minzheng.lib.i18n import TranslatableError
+
+    manifest_path = lake / "_lake.json"
+    if not manifest_path.is_file():
+        raise _fail(f"{lake}: not a lake (no _lake.json)")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    when = _date_option(as_of or manifest["snapshot_date"], "--as-of")
+    steward = _steward(user)
+    import pyarrow.dataset as ds
+
+    names = [name for name in FEEDS if (lake / name).is_dir()]
+    with _ProgressBar("loading feeds") as bar:
+        for i, name in enumerate(names, start=1):
+            if ds.dataset(lake / name, format="parquet").count_rows() == 0:
+                typer.echo(f"  {name}: no rows, nothing to load", err=True)
+                continue
+            try:
+                delivery, new = load_delivery(
+                    user=steward, path=lake / name, feed=name, as_of=when, backfill=True
+                )
+            except TranslatableError as exc:
+                raise _fail(f"{name}: {exc.translated()}") from None
+            bar(i, len(names))
+            if delivery.quarantined:
+                typer.echo(f"  {name}: {delivery.quarantined:,} rows quarantined", err=True)
+    typer.echo(f"✓ {len(names)} feeds loaded from {lake}")
+
+
 @feed_app.command("deliveries")
 def feed_deliveries(feed: str | None = typer.Option(None, help="Only this feed.")) -> None:
     """List deliveries, newest first: file, as-of date, rows accepted and quarantined."""
@@ -578,6 +642,47 @@ def feed_quarantine(
         reasons = masked_reasons(found.feed, row["reasons"])
         text = "; ".join(f"{r['column'] or '—'} {r['code']} ({r['value']})" for r in reasons)
         typer.echo(f"line {row['line']}: {text}")
+
+
+@snapshot_app.command("build")
+def snapshot_build(
+    as_of: str = typer.Option(..., "--as-of", help="The date the snapshot describes."),
+    user: str = typer.Option(..., help="The data steward building it (a user name)."),
+) -> None:
+    """Build a snapshot of the deliveries current at the date (feeds, lookup index, engine
+    inputs) and make it the one in use."""
+    _django()
+    from minzheng.exchange.services import build_snapshot
+    from minzheng.lib.i18n import TranslatableError
+
+    when = _date_option(as_of, "--as-of")
+    try:
+        with _ProgressBar("building the snapshot") as bar:
+            record = build_snapshot(
+                user=_steward(user), as_of=when, progress=lambda i, n, _f: bar(i, n)
+            )
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+    total = sum(record.rows.values())
+    typer.echo(f"✓ snapshot {record.name} as of {record.as_of}: {total:,} rows, now in use")
+    if record.missing:
+        typer.echo(f"  feeds without a delivery: {', '.join(record.missing)}")
+
+
+@snapshot_app.command("list")
+def snapshot_list() -> None:
+    """Snapshots, newest first: name, as-of date, rows, and which one is in use."""
+    _django()
+    from django.conf import settings
+
+    from minzheng.exchange.models import Snapshot
+    from minzheng.exchange.snapshot import current
+
+    in_use = current(settings.EXCHANGE_DIR)
+    for s in Snapshot.objects.all()[:100]:
+        mark = "*" if in_use is not None and in_use.name == s.name else " "
+        state = " (deleted)" if s.pruned else ""
+        typer.echo(f"{mark} {s.name}  as of {s.as_of}  {sum(s.rows.values()):>12,} rows{state}")
 
 
 @feed_app.command("docs")

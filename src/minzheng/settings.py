@@ -205,7 +205,11 @@ MEDIA_ROOT = Path(env.str("MINZHENG_MEDIA_DIR", str(VAR_DIR / "media"))).resolve
 # The lake the checks read (with its lookup index: `minzheng verify index LAKE`).
 # The exchange store: every delivery's accepted and quarantined rows (Parquet).
 EXCHANGE_DIR = Path(env.str("MINZHENG_EXCHANGE_DIR", str(VAR_DIR / "exchange"))).resolve()
-VERIFY_LAKE = Path(env.str("MINZHENG_LAKE", str(VAR_DIR / "lake"))).resolve()
+# How many snapshots are kept (the oldest beyond are deleted after a new one is in use).
+EXCHANGE_SNAPSHOTS_KEPT = env.int("MINZHENG_SNAPSHOTS_KEPT", 3, minimum=1)
+# The lake checks read: a folder when set, else the exchange's snapshot in use.
+_lake = env.str("MINZHENG_LAKE", "")
+VERIFY_LAKE = Path(_lake).resolve() if _lake else None
 # Declared and found amounts differing by more than both tolerances are flagged.
 VERIFY_TOLERANCE_SHARE = env.decimal("MINZHENG_VERIFY_TOLERANCE_SHARE", "0.05")
 VERIFY_TOLERANCE_YUAN = env.decimal("MINZHENG_VERIFY_TOLERANCE_YUAN", "50")

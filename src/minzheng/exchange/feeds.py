@@ -80,7 +80,7 @@ class Feed:
     subject: str  # the column naming the person or household a row is about
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # the columns that identify a row: a second row with the same key
-    # and other values is a conflict
+    # and other values is a conflict; empty when every row is a record of its own
     engine: bool = False  # the engine's inputs derive from it (policy.lake.DERIVATIONS)
     lookup: bool = False  # the verification report reads it (one household's lines)
     registry: bool = False  # a civil-affairs registry (eldercare, organisations), not a
@@ -552,10 +552,10 @@ FEEDS: dict[str, Feed] = {
                     **MONEY,
                 ),
             ),
-            key=("id_number", "month"),
+            key=(),  # one row per claim: two equal rows are two claims
             engine=True,
             lookup=True,
-            description="One row per person and month with spending.",
+            description="One row per claim (several a month are several claims).",
         ),
         Feed(
             "disability_certs",
@@ -890,8 +890,8 @@ def render_docs() -> str:
             f"## `{f.name}` — {f.label.message}",
             "",
             f"{f.department}. About: `{f.subject}`. Row key: "
-            f"{', '.join(f'`{k}`' for k in f.key)}. Used as: {', '.join(uses)}."
-            + (f" {f.description}" if f.description else ""),
+            f"{', '.join(f'`{k}`' for k in f.key) or 'none (every row is a record)'}. "
+            f"Used as: {', '.join(uses)}." + (f" {f.description}" if f.description else ""),
             "",
             "| column | type | unit | level | mask | codes | meaning |",
             "| --- | --- | --- | --- | --- | --- | --- |",

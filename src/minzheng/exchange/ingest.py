@@ -114,12 +114,19 @@ class Result:
 
 
 def sha256(path: Path) -> str:
+    """The file's SHA-256; for a folder (a Parquet dataset), of its files' names and bytes."""
     import hashlib
 
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    files = (
+        sorted(p for p in Path(path).rglob("*") if p.is_file()) if Path(path).is_dir() else [path]
+    )
+    for file in files:
+        if Path(path).is_dir():
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with open(file, "rb") as handle:
+            for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
+                digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -150,6 +157,9 @@ def detect_encoding(path: Path) -> str:
 def read_file(path: Path, encoding: str | None = None) -> tuple[pa.Table, list[str], str | None]:
     """(every row as text with its line number, the headers, the encoding read)."""
     path = Path(path)
+    if path.is_dir():
+        table, headers = _read_parquet(path)
+        return table, headers, None
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise IngestError(
@@ -293,7 +303,13 @@ def _cell(value: object) -> str:
 
 def _read_parquet(path: Path) -> tuple[pa.Table, list[str]]:
     try:
-        table = pq.read_table(path)
+        if path.is_dir():  # a Hive-partitioned dataset (county=<code>/…), as a lake holds
+            import pyarrow.dataset as ds
+
+            partitioning = ds.partitioning(pa.schema([("county", pa.string())]), flavor="hive")
+            table = ds.dataset(path, format="parquet", partitioning=partitioning).to_table()
+        else:
+            table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise IngestError(
             "unreadable_parquet",
@@ -303,6 +319,10 @@ def _read_parquet(path: Path) -> tuple[pa.Table, list[str]]:
         ) from None
     headers = list(table.column_names)
     _check_headers(path, headers)
+    if table.num_rows == 0:
+        raise IngestError(
+            "no_rows", gettext_noop("%(file)s has headers but no rows."), file=path.name
+        )
     texts = {}
     for name in headers:
         column = table[name]
@@ -544,31 +564,10 @@ def validate(
     )
     # Rows with the same key: identical ones are one row (the others quarantined as
     # duplicates of the first); differing ones are all quarantined (which is right is unknown).
-    key = ", ".join(_q(k) for k in feed.key)
-    own = [c.name for c in feed.all_columns if c.name not in SET_BY_LOADER]
-    content = "hash(" + ", ".join(_q(c) for c in own) + ")"
-    con.execute(
-        f"CREATE TABLE groups AS SELECT {key}, count(*) AS n, count(DISTINCT {content}) AS variants, "
-        f"min({LINE}) AS first_line, list({LINE} ORDER BY {LINE}) AS lines "
-        f"FROM checked WHERE len(reasons) = 0 GROUP BY {key} HAVING count(*) > 1"
-    )
-    join = " AND ".join(f"c.{_q(k)} IS NOT DISTINCT FROM g.{_q(k)}" for k in feed.key)
-    con.execute(
-        f"""
-        CREATE TABLE judged AS
-        SELECT c.* REPLACE (
-            CASE
-              WHEN g.variants > 1 THEN list_append(c.reasons, {{'code': 'duplicate_conflict',
-                'column': '{feed.key[0]}', 'value': array_to_string(list_transform(
-                list_filter(g.lines, lambda x: x <> c.{LINE}), lambda x: CAST(x AS VARCHAR)), ',')}})
-              WHEN g.n > 1 AND c.{LINE} <> g.first_line THEN list_append(c.reasons,
-                {{'code': 'duplicate', 'column': '{feed.key[0]}',
-                  'value': CAST(g.first_line AS VARCHAR)}})
-              ELSE c.reasons
-            END AS reasons)
-        FROM checked c LEFT JOIN groups g ON {join}
-        """
-    )
+    if feed.key:
+        _judge_duplicates(con, feed)
+    else:
+        con.execute("CREATE TABLE judged AS SELECT * FROM checked")
     declared = [c for c in feed.all_columns]
     out_columns = ", ".join(
         _lit(feed.department) + " AS department"
@@ -609,6 +608,34 @@ def validate(
     if accepted.num_rows + quarantined.num_rows != table.num_rows:  # pragma: no cover
         raise AssertionError("rows lost in validation")
     return accepted, quarantined, counts, resolved
+
+
+def _judge_duplicates(con, feed: Feed) -> None:
+    key = ", ".join(_q(k) for k in feed.key)
+    own = [c.name for c in feed.all_columns if c.name not in SET_BY_LOADER]
+    content = "hash(" + ", ".join(_q(c) for c in own) + ")"
+    con.execute(
+        f"CREATE TABLE groups AS SELECT {key}, count(*) AS n, count(DISTINCT {content}) AS variants, "
+        f"min({LINE}) AS first_line, list({LINE} ORDER BY {LINE}) AS lines "
+        f"FROM checked WHERE len(reasons) = 0 GROUP BY {key} HAVING count(*) > 1"
+    )
+    join = " AND ".join(f"c.{_q(k)} IS NOT DISTINCT FROM g.{_q(k)}" for k in feed.key)
+    con.execute(
+        f"""
+        CREATE TABLE judged AS
+        SELECT c.* REPLACE (
+            CASE
+              WHEN g.variants > 1 THEN list_append(c.reasons, {{'code': 'duplicate_conflict',
+                'column': '{feed.key[0]}', 'value': array_to_string(list_transform(
+                list_filter(g.lines, lambda x: x <> c.{LINE}), lambda x: CAST(x AS VARCHAR)), ',')}})
+              WHEN g.n > 1 AND c.{LINE} <> g.first_line THEN list_append(c.reasons,
+                {{'code': 'duplicate', 'column': '{feed.key[0]}',
+                  'value': CAST(g.first_line AS VARCHAR)}})
+              ELSE c.reasons
+            END AS reasons)
+        FROM checked c LEFT JOIN groups g ON {join}
+        """
+    )
 
 
 def _schema(feed: Feed) -> pa.Schema:

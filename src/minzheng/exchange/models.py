@@ -54,3 +54,31 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feed} {self.as_of} ({self.file_name})"
+
+
+class Snapshot(models.Model):
+    """An immutable lake built from the deliveries current at `as_of` (see
+    minzheng.exchange.snapshot); results record the snapshot they were computed from."""
+
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    as_of = models.DateField(_("as of"))
+    deliveries = models.JSONField(_("deliveries"), default=dict)  # feed → [delivery ids]
+    rows = models.JSONField(_("rows"), default=dict)  # feed → rows
+    missing = models.JSONField(_("feeds without a delivery"), default=list)
+    built_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("built by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    built_at = models.DateTimeField(_("built at"), auto_now_add=True)
+    pruned = models.BooleanField(_("deleted by retention"), default=False)
+
+    class Meta:
+        verbose_name = _("snapshot")
+        verbose_name_plural = _("snapshots")
+        ordering = ["-built_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -191,3 +191,79 @@ def export_quarantine(user: Any, delivery: Delivery, out: Path) -> int:
         detail={"rows": len(rows), "file": Path(out).name},
     )
     return len(rows)
+
+
+def snapshot_sources(as_of: dt.date) -> tuple[dict[str, list[tuple[Path, list[str]]]], dict]:
+    """For each feed and county, the latest delivery as of `as_of` that covers the county
+    (with its corrections): feed → [(accepted.parquet, counties)], and feed → delivery ids."""
+    sources: dict[str, list[tuple[Path, list[str]]]] = {}
+    lineage: dict[str, list[int]] = {}
+    chosen = (
+        Delivery.objects.filter(as_of__lte=as_of, corrects=None)
+        .order_by("feed", "-as_of", "-loaded_at", "-id")
+        .prefetch_related("corrections")
+    )
+    taken: dict[str, set[str]] = {}
+    for delivery in chosen:
+        have = taken.setdefault(delivery.feed, set())
+        counties = [c for c in delivery.counties if c not in have]
+        if not counties:
+            continue
+        have.update(counties)
+        for part in [delivery, *delivery.corrections.all()]:
+            sources.setdefault(delivery.feed, []).append(
+                (store_path(part) / "accepted.parquet", counties)
+            )
+            lineage.setdefault(delivery.feed, []).append(part.pk)
+    return sources, lineage
+
+
+def build_snapshot(*, user: Any, as_of: dt.date, progress=None):
+    """Build a snapshot of the deliveries current at `as_of`, make it the one in use, and
+    delete the oldest beyond `EXCHANGE_SNAPSHOTS_KEPT`."""
+    from minzheng.exchange import snapshot
+    from minzheng.exchange.models import Snapshot
+
+    require(user, roles.LOAD_FEED, object_type="snapshot", object_id=as_of.isoformat())
+    today = timezone.localdate()
+    if as_of > today:
+        raise IngestError(
+            "future_as_of",
+            gettext_noop("--as-of %(date)s is in the future (today is %(today)s)."),
+            date=as_of.isoformat(),
+            today=today.isoformat(),
+        )
+    sources, lineage = snapshot_sources(as_of)
+    name = f"{timezone.now():%Y%m%dT%H%M%S}-{as_of:%Y%m%d}"
+    manifest = snapshot.build(
+        settings.EXCHANGE_DIR, name, as_of, sources, lineage=lineage, progress=progress
+    )
+    record = Snapshot.objects.create(
+        name=name,
+        as_of=as_of,
+        deliveries=lineage,
+        rows={f: t["rows"] for f, t in manifest["tables"].items()},
+        missing=manifest["missing"],
+        built_by=user,
+    )
+    audit_record(
+        actor=user,
+        action="snapshot_built",
+        object_type="snapshot",
+        object_id=name,
+        region_code=getattr(getattr(user, "region", None), "code", ""),
+        detail={"as_of": as_of.isoformat(), "missing": manifest["missing"]},
+    )
+    removed = snapshot.prune(settings.EXCHANGE_DIR, settings.EXCHANGE_SNAPSHOTS_KEPT)
+    Snapshot.objects.filter(name__in=removed).update(pruned=True)
+    return record
+
+
+def current_lake() -> Path:
+    """The lake that checks and screening read: `MINZHENG_LAKE` when set, else the snapshot
+    in use."""
+    from minzheng.exchange import snapshot
+
+    if settings.VERIFY_LAKE is not None:
+        return Path(settings.VERIFY_LAKE)
+    return snapshot.resolve(settings.EXCHANGE_DIR)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -14,7 +15,7 @@ import pyarrow.parquet as pq
 
 from minzheng.policy.engine import Engine
 from minzheng.policy.household import counties as all_counties
-from minzheng.policy.lake import lake_inputs, open_feeds
+from minzheng.policy.lake import lake_inputs, lake_manifest, open_feeds
 
 
 def household_outputs(engine: Engine) -> list[str]:
@@ -27,9 +28,31 @@ def household_outputs(engine: Engine) -> list[str]:
     return [*dict.fromkeys(outputs), "members_counted"]
 
 
+def inputs(con: ibis.BaseBackend, lake: Path, date: dt.date, counties: list[str]):
+    """(persons, households) for some counties: the snapshot's input frame when it was built
+    for this date (read as it is), else derived from the feeds."""
+    frame = Path(lake) / "_inputs"
+    marker = frame / "_date"
+    if marker.is_file() and marker.read_text(encoding="utf-8").strip() == date.isoformat():
+        tables = []
+        for name in ("persons", "households"):
+            if con.name == "duckdb":
+                table = con.read_parquet(
+                    str(frame / name / "*" / "*.parquet"),
+                    hive_partitioning=True,
+                    hive_types_autocast=False,
+                )
+            else:
+                table = con.read_parquet(str(frame / name))
+            table = table.mutate(county=table.county.cast("string"))
+            tables.append(table.filter(table.county.isin(counties)))
+        return tables[0], tables[1]
+    return lake_inputs(open_feeds(con, lake, counties), date)
+
+
 def run(engine: Engine, con: ibis.BaseBackend, lake: Path, date: dt.date, counties: list[str]):
     """The lazy table of results for some counties (nothing is materialised here)."""
-    persons, households = lake_inputs(open_feeds(con, lake, counties), date)
+    persons, households = inputs(con, lake, date, counties)
     return engine.run(persons, households, date, household_outputs(engine))
 
 
@@ -58,6 +81,22 @@ def screen(
             done += persons
             if progress:
                 progress(done, total, counties[-1])
+        source = lake_manifest(lake)
+        (tmp / "_screen.json").write_text(
+            json.dumps(
+                {
+                    "date": date.isoformat(),
+                    "lake": str(Path(lake).resolve()),
+                    "snapshot": source.get("snapshot", ""),
+                    "snapshot_date": source.get("snapshot_date", ""),
+                    "programmes": [p.name for p in engine.programmes],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         if out.exists():
             shutil.rmtree(out)
         os.rename(tmp, out)

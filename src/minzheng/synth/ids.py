@@ -56,3 +56,16 @@ def coded(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     """Identifiers such as H330102 00000001: a fixed prefix and zero-padded numbers."""
     digits = np.char.zfill(numbers.astype(str), width) if len(numbers) else np.array([], dtype=str)
     return pa.array(np.char.add(prefix, digits) if len(numbers) else [], type=pa.string())
+
+
+def distinct(numbers: np.ndarray) -> np.ndarray:
+    """The drawn numbers made distinct with the least change (each duplicate moved up past
+    the previous one, order of the draw kept): identifiers that are a key of their feed."""
+    if len(numbers) == 0:
+        return numbers
+    order = np.argsort(numbers, kind="stable")
+    steps = np.arange(len(numbers))
+    lifted = np.maximum.accumulate(numbers[order] - steps) + steps
+    out = np.empty_like(numbers)
+    out[order] = lifted
+    return out

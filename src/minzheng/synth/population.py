@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from minzheng.exchange.feeds import FEEDS
 from minzheng.synth.calibration import Calibration
 from minzheng.synth.geography import County, largest_remainder
-from minzheng.synth.ids import coded, id_numbers, sequence_numbers
+from minzheng.synth.ids import coded, distinct, id_numbers, sequence_numbers
 from minzheng.synth.names import draw_names
 
 DAY = np.timedelta64(1, "D")
@@ -537,7 +537,9 @@ def generate_county(
         "vehicles",
         snapshot,
         {
-            "plate": coded("浙", rng.integers(0, 10**6, len(v_owner)), 6),
+            "plate": coded(
+                f"浙{county.code[2:6]}", distinct(rng.integers(0, 10**6, len(v_owner))), 6
+            ),
             "owner_id_number": ids.take(pa.array(v_owner)),
             "vehicle_type": v_type,
             "exempt": v_type != "car",
@@ -563,7 +565,7 @@ def generate_county(
         "businesses",
         snapshot,
         {
-            "credit_code": coded("92" + county.code, rng.integers(0, 10**9, len(bi)), 10),
+            "credit_code": coded("92" + county.code, distinct(rng.integers(0, 10**9, len(bi))), 10),
             "owner_id_number": ids.take(pa.array(bi)),
             "kind": np.where(rng.random(len(bi)) < 0.85, "individual", "company"),
             "registered_capital": _money(rng.lognormal(np.log(50000), 1.0, len(bi))),

@@ -62,9 +62,17 @@ class _Lake:
         self.lock = threading.Lock()
 
 
-@cache
 def lake() -> _Lake:
-    return _Lake(Path(settings.VERIFY_LAKE))
+    """The lake in use: `MINZHENG_LAKE`, else the exchange's current snapshot (a new
+    snapshot is picked up by the next check)."""
+    from minzheng.exchange.services import current_lake
+
+    return _lake_at(current_lake())
+
+
+@cache
+def _lake_at(path: Path) -> _Lake:
+    return _Lake(path)
 
 
 def check_settings() -> Settings:
