@@ -1,5 +1,7 @@
 import datetime as dt
 import json
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -80,6 +82,29 @@ def test_explain_bad_params_are_named(household_file, args, named):
 def test_explain_a_bad_date_is_named(household_file):
     result = runner.invoke(app, ["explain", "--input", str(household_file), "--date", "31.12.2020"])
     assert result.exit_code == 1 and "31.12.2020" in result.output
+
+
+def test_explain_imports_no_ibis_duckdb_arrow_pandas_or_django(household_file):
+    """Explain starts in a new process for every call from a script: it must stay free of
+    the heavy libraries (Ibis and DuckDB alone take over a second to import)."""
+    code = f"""
+import contextlib, io, json, sys
+from minzheng.cli import app
+for extra in ([], ["--json"]):
+    for path in ({str(household_file)!r},):
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                app(["explain", "--input", path, "--date", "2020-12-31", *extra])
+            except SystemExit as exit:
+                assert not exit.code, exit.code
+heavy = ("ibis", "duckdb", "pyarrow", "pandas", "numpy", "django", "sqlglot")
+print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & set(heavy))))
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == []
 
 
 @pytest.mark.lake

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
-
-import duckdb
-import ibis
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from minzheng.policy import pyeval
 from minzheng.policy.engine import Engine
-from minzheng.policy.household import to_arrow
 from minzheng.policy.inputs import INPUTS, kinds
 from minzheng.policy.programmes.bundle import REFERRALS
 from minzheng.policy.rules import HOUSEHOLD
+
+if TYPE_CHECKING:  # DuckDB, Ibis and Arrow serve backend="duckdb" only, imported there
+    import pyarrow as pa
 
 
 def _json_value(value: Any, kind: str | None = None) -> Any:
@@ -51,13 +49,22 @@ class Explainer:
         )
         self.rules = engine.order(self.outputs)
         self.param_names = engine.params_needed(self.rules)
-        # One thread: a household is a few rows, and scheduling threads costs more than it saves.
-        self.con = duckdb.connect(config={"threads": 1})
+        self._con = None
         self.kinds = {**kinds(), **{n: r.kind for n, r in engine.rules.items()}}
         self.param_kinds = {n: p.type for n, p in engine.parameters.parameters.items()}
         self._prepared: dict[dt.date, tuple[str, str]] = {}
         self._memo: dict = {}  # rule values by what they read (see pyeval.evaluate)
         self._tables_made = False
+
+    @property
+    def con(self):
+        """The DuckDB connection of backend="duckdb" (made on first use)."""
+        if self._con is None:
+            import duckdb
+
+            # One thread: a household is a few rows; scheduling threads costs more than it saves.
+            self._con = duckdb.connect(config={"threads": 1})
+        return self._con
 
     def _load(self, name: str, table: pa.Table) -> None:
         """Replace the rows of a fixed input table that the prepared statements read.
@@ -71,6 +78,8 @@ class Explainer:
     def _compiled(self, date: dt.date, persons: pa.Table, households: pa.Table, params: pa.Table):
         """Names of the two prepared statements for `date` (planned once, executed often)."""
         if date not in self._prepared:
+            import ibis
+
             backend = ibis.duckdb.from_connection(self.con)
             P, H = self.engine.build(
                 ibis.table(persons.schema, name="in_persons"),
@@ -94,11 +103,13 @@ class Explainer:
 
     def evaluate(
         self, household: dict, members: list[dict], date: dt.date
-    ) -> tuple[list[dict], dict, Any]:
-        """(person rows, household row, parameter table) with every rule's value."""
-        params = self.engine.params_table(date, [household["county"]], self.param_names)
+    ) -> tuple[list[dict], dict, dict]:
+        """(person rows, household row, the county's resolved parameters) with every rule's
+        value."""
+        county = household["county"]
+        resolved = self.engine.params_resolved(date, [county], self.param_names)[county]
         if self.backend == "memory":
-            values = {n: r.value for n, r in params.resolved[household["county"]].items()}
+            values = {n: r.value for n, r in resolved.items()}
             if len(self._memo) > MEMO_LIMIT:
                 self._memo.clear()
             person_rows, house_row = pyeval.evaluate(
@@ -111,7 +122,10 @@ class Explainer:
                 members,
                 memo=self._memo,
             )
-            return person_rows, house_row, params
+            return person_rows, house_row, resolved
+        from minzheng.policy.household import to_arrow
+
+        params = self.engine.params_table(date, [county], self.param_names)
         persons, households = to_arrow(household, members)
         for name, table in (
             ("in_persons", persons),
@@ -135,12 +149,11 @@ class Explainer:
             house_row = dict(zip([d[0] for d in self.con.description], row, strict=True))
         order = {m["person_id"]: i for i, m in enumerate(members)}
         person_rows.sort(key=lambda r: order[r["person_id"]])
-        return person_rows, house_row, params
+        return person_rows, house_row, resolved
 
     def explain(self, household: dict, members: list[dict], date: dt.date) -> dict:
         """Results per programme and the full trace, as JSON-ready data."""
-        person_rows, house, params = self.evaluate(household, members, date)
-        resolved = params.resolved[household["county"]]
+        person_rows, house, resolved = self.evaluate(household, members, date)
         results = {}
         for programme in self.engine.programmes:
             out = programme.outputs

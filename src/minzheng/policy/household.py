@@ -15,15 +15,16 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from minzheng.lib import idcard
 from minzheng.lib.i18n import Msg, gettext_noop, shorten, shown
 from minzheng.policy.errors import HouseholdFileError
 from minzheng.policy.inputs import INPUTS, schema
 from minzheng.policy.rules import HOUSEHOLD, PERSON
+
+if TYPE_CHECKING:  # Arrow only for `to_arrow`, imported there
+    import pyarrow as pa
 
 RELATIONS = {"head", "spouse", "child", "parent", "grandchild", "grandparent", "sibling", "other"}
 STATUSES = {"normal", "prison", "drug_rehab", "clergy_away", "missing"}
@@ -375,6 +376,8 @@ def read_household(content: bytes, name: str) -> tuple[dict[str, Any], list[dict
 
 def to_arrow(household: dict[str, Any], members: list[dict[str, Any]]) -> tuple[pa.Table, pa.Table]:
     """(persons, households) Arrow tables with the engine's input schemas."""
+    import pyarrow as pa
+
     persons = pa.Table.from_pylist(members, schema=schema(PERSON))
     households = pa.Table.from_pylist([household], schema=schema(HOUSEHOLD))
     return persons, households
