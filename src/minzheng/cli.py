@@ -6,8 +6,12 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:  # commands import what they use, so that `explain` and `--help` start fast
+    from minzheng.policy.explain import Explainer
 
 app = typer.Typer(
     help="minzheng civil-affairs platform: set-up, data loading and operations.",
@@ -312,31 +316,74 @@ def _engine(params: list[str], reform: Path | None = None, programmes: list[str]
 @app.command()
 def explain(
     input: Path = typer.Option(
-        ..., "--input", exists=True, dir_okay=False, help="A household file (v1, JSON)."
+        ...,
+        "--input",
+        exists=True,
+        help="A household file (v1, JSON); or many households: a JSON Lines file (*.jsonl, "
+        "one household per line) or a folder of *.json and *.jsonl files.",
     ),
     date: str = typer.Option(..., help="Evaluation date, YYYY-MM-DD."),
     param: list[str] = typer.Option(
         [], "--param", help="NAME=VALUE or NAME@REGION=VALUE (a reform)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the Chinese tree."),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print JSON instead of the Chinese tree (JSON Lines for many households).",
+    ),
 ) -> None:
-    """Explain one household: results, every intermediate value, rules and parameters."""
+    """Explain households: results, every intermediate value, rules and parameters."""
     import json
 
     from minzheng.policy.errors import PolicyError
     from minzheng.policy.explain import Explainer, render_tree
-    from minzheng.policy.household import load_household_file
+    from minzheng.policy.household import is_batch, load_household_file
 
     when = _date_option(date)
     try:
-        household, members = load_household_file(input)
-        explanation = Explainer(_engine(param)).explain(household, members, when)
+        explainer = Explainer(_engine(param))
+        if is_batch(input):
+            failed, total = _explain_batch(explainer, input, when, as_json)
+        else:
+            household, members = load_household_file(input)
+            explanation = explainer.explain(household, members, when)
+            if as_json:
+                typer.echo(json.dumps(explanation, ensure_ascii=False, indent=2))
+            else:
+                typer.echo(render_tree(explanation), nl=False)
+            return
     except PolicyError as exc:
         raise _fail(str(exc)) from None
-    if as_json:
-        typer.echo(json.dumps(explanation, ensure_ascii=False, indent=2))
-    else:
-        typer.echo(render_tree(explanation), nl=False)
+    if failed:
+        raise _fail(f"✗ {failed:,} of {total:,} households could not be explained")
+    typer.echo(f"✓ {total:,} household{'s' if total != 1 else ''} explained", err=True)
+
+
+def _explain_batch(
+    explainer: Explainer, path: Path, when: dt.date, as_json: bool
+) -> tuple[int, int]:
+    """Explain every household of a folder or a JSON Lines file as it is read: (failed,
+    total). In JSON, one line per household, errors included; as trees, errors on stderr."""
+    import json
+
+    from minzheng.policy.explain import explain_households, render_tree
+
+    failed = total = 0
+    for record in explain_households(explainer, path, when):
+        total += 1
+        failed += "error" in record
+        where = record["file"] + ("" if record["line"] is None else f":{record['line']}")
+        if as_json:
+            typer.echo(json.dumps(record, ensure_ascii=False))
+        elif "error" in record:
+            message = record["error"]["message"]
+            # a message about the file names it (and the line) already
+            shown = message if record["file"] in message else f"{where}: {message}"
+            typer.secho(f"✗ {shown}", fg="red", err=True)
+        else:
+            typer.echo(f"=== {where} · {record['household_id']} ===")
+            typer.echo(render_tree(record))
+    return failed, total
 
 
 @app.command()

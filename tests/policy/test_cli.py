@@ -1,5 +1,7 @@
 import datetime as dt
 import json
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -80,6 +82,166 @@ def test_explain_bad_params_are_named(household_file, args, named):
 def test_explain_a_bad_date_is_named(household_file):
     result = runner.invoke(app, ["explain", "--input", str(household_file), "--date", "31.12.2020"])
     assert result.exit_code == 1 and "31.12.2020" in result.output
+
+
+def test_explain_imports_no_ibis_duckdb_arrow_pandas_or_django(household_file, tmp_path):
+    """Explain starts in a new process for every call from a script: it must stay free of
+    the heavy libraries (Ibis and DuckDB alone take over a second to import)."""
+    batch = tmp_path / "households.jsonl"
+    batch.write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
+    code = f"""
+import contextlib, io, json, sys
+from minzheng.cli import app
+for extra in ([], ["--json"]):
+    for path in ({str(household_file)!r}, {str(batch)!r}):
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                app(["explain", "--input", path, "--date", "2020-12-31", *extra])
+            except SystemExit as exit:
+                assert not exit.code, exit.code
+heavy = ("ibis", "duckdb", "pyarrow", "pandas", "numpy", "django", "sqlglot")
+print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & set(heavy))))
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == []
+
+
+def _explain(path, *args):
+    return runner.invoke(app, ["explain", "--input", str(path), "--date", "2020-12-31", *args])
+
+
+def _member(wage: str) -> dict:
+    household = json.loads(json.dumps(GOOD))
+    household["members"][0]["income"]["wage"] = wage
+    return household
+
+
+@pytest.fixture
+def jsonl(tmp_path):
+    """Three households, a blank line and a household with a bad wage (line 5)."""
+    path = tmp_path / "households.jsonl"
+    lines = [GOOD, _member("99.00"), None, _member("1300"), _member("lots")]
+    path.write_text(
+        "\n".join("" if h is None else json.dumps(h) for h in lines) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+def test_explain_a_json_lines_file_prints_one_json_line_per_household(jsonl):
+    result = _explain(jsonl, "--json")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["line"], "error" in r) for r in records] == [
+        (1, False),
+        (2, False),
+        (4, False),
+        (5, True),
+    ]
+    assert records[1]["results"]["dibao"]["status"] == "eligible"
+    assert records[0]["household_id"] == "H1"
+    assert records[0]["file"] == str(jsonl)
+
+
+def test_explain_a_bad_household_in_a_batch_names_its_line_and_field(jsonl):
+    result = _explain(jsonl, "--json")
+    error = json.loads(result.stdout.splitlines()[-1])["error"]
+    assert error["code"] == "wrong_type"
+    assert error["field"] == "members[0].income.wage"
+    assert "lots" in error["message"]
+
+
+def test_explain_a_batch_with_a_bad_household_exits_1_after_the_others(jsonl):
+    result = _explain(jsonl, "--json")
+    assert result.exit_code == 1
+    assert "1 of 4 households could not be explained" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_explain_a_batch_of_good_households_exits_0(tmp_path):
+    path = tmp_path / "good.jsonl"
+    path.write_text(json.dumps(GOOD) + "\n" + json.dumps(_member("10")) + "\n", encoding="utf-8")
+    result = _explain(path, "--json")
+    assert result.exit_code == 0, result.output
+    assert "2 households explained" in result.stderr
+
+
+def test_explain_a_batch_prints_the_chinese_trees_one_after_another(jsonl):
+    result = _explain(jsonl)
+    assert result.stdout.count("评估日期 2020-12-31") == 3
+    assert f"=== {jsonl}:4 · H1 ===" in result.stdout
+
+
+def test_explain_a_batch_as_trees_names_the_bad_line_and_field_on_stderr(jsonl):
+    result = _explain(jsonl)
+    assert f"{jsonl}:5: members[0].income.wage" in result.stderr
+    assert result.exit_code == 1
+
+
+def test_explain_an_invalid_json_line_names_the_file_line_and_column(tmp_path):
+    path = tmp_path / "households.jsonl"
+    path.write_text(json.dumps(GOOD) + '\n{"household_id": "H2",\n', encoding="utf-8")
+    result = _explain(path, "--json")
+    error = json.loads(result.stdout.splitlines()[1])
+    assert error["line"] == 2
+    assert error["error"]["code"] == "bad_json"
+    assert "line 2, column 23" in error["error"]["message"]
+    assert result.exit_code == 1
+
+
+def test_explain_an_empty_json_lines_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "households.jsonl"
+    path.write_text("\n\n", encoding="utf-8")
+    result = _explain(path, "--json")
+    assert result.exit_code == 1
+    assert "holds no household" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_explain_an_empty_folder_is_a_clear_error(tmp_path):
+    folder = tmp_path / "households"
+    folder.mkdir()
+    result = _explain(folder)
+    assert result.exit_code == 1
+    assert f"The folder {folder} holds no household file" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """a.json (good), b.jsonl (two good), c.json (bad JSON), notes.txt, a hidden file."""
+    folder = tmp_path / "households"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps(GOOD), encoding="utf-8")
+    (folder / "b.jsonl").write_text(
+        json.dumps(GOOD) + "\n" + json.dumps(_member("1")) + "\n", encoding="utf-8"
+    )
+    (folder / "c.json").write_text('{"household_id": ', encoding="utf-8")
+    (folder / "notes.txt").write_text("call the county", encoding="utf-8")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    return folder
+
+
+def test_explain_a_folder_reads_json_and_json_lines_files_in_name_order(folder):
+    result = _explain(folder, "--json")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    where = [(r["file"].rsplit("/", 1)[-1], r["line"]) for r in records]
+    assert where == [
+        ("a.json", None),
+        ("b.jsonl", 1),
+        ("b.jsonl", 2),
+        ("c.json", None),
+        ("notes.txt", None),
+    ]
+
+
+def test_explain_a_folder_with_a_file_that_is_not_json_names_it(folder):
+    result = _explain(folder)
+    assert f"{folder / 'notes.txt'} is not a household file" in result.stderr
+    assert f"{folder / 'c.json'} is not valid JSON" in result.stderr
+    assert "2 of 5 households could not be explained" in result.stderr
+    assert result.exit_code == 1
 
 
 @pytest.mark.lake

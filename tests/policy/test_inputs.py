@@ -284,7 +284,7 @@ def test_a_full_width_id_number_is_the_ascii_one_and_a_repeat_of_it():
 
 # --- every message reads as Chinese ------------------------------------------------------------
 # Tokens of the file format itself, kept as they are written in a file.
-FORMAT_TOKENS = {"true", "false", "null", "JSON", "UTF", "YYYY"}
+FORMAT_TOKENS = {"true", "false", "null", "JSON", "UTF", "YYYY", "json", "jsonl"}
 
 
 def _leaves(params: dict) -> list[str]:
@@ -339,6 +339,17 @@ def _bad_files(tmp_path: Path) -> list[HouseholdFileError]:
         with pytest.raises(HouseholdFileError) as info:
             load_household_file(tmp_path / name)
         errors.append(info.value)
+    empty_folder, empty_lines = tmp_path / "empty", tmp_path / "empty.jsonl"
+    empty_folder.mkdir()
+    empty_lines.write_bytes(b"\n")
+    for path in (empty_folder, empty_lines):
+        with pytest.raises(HouseholdFileError) as info:
+            list(household.read_households(path))
+        errors.append(info.value)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("call the county", encoding="utf-8")
+    errors += [read for _file, _line, read in household.read_households(folder)]
     return errors
 
 

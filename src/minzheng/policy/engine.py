@@ -6,13 +6,11 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-
-import ibis
-import ibis.expr.types as ir
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from minzheng.lib.i18n import gettext_noop
 from minzheng.policy.errors import PolicyError
+from minzheng.policy.formula import to_ibis
 from minzheng.policy.inputs import INPUTS, kinds
 from minzheng.policy.parameters import ParameterSet, Resolved, load_parameters
 from minzheng.policy.reforms import Reform
@@ -26,13 +24,10 @@ from minzheng.policy.rules import (
     aggregate_column,
 )
 
-# Every decimal in a formula has the engine's MONEY type, so Ibis never has to reconcile two.
-PARAM_ARROW = {
-    "money": pa.decimal128(28, 8),
-    "share": pa.decimal128(28, 8),
-    "int": pa.int64(),
-    "bool": pa.bool_(),
-}
+if TYPE_CHECKING:  # Ibis and Arrow are imported where tables are built, not to explain
+    import ibis.expr.types as ir
+    import pyarrow as pa
+
 AGG_DEFAULTS = {"sum": Decimal(0), "count": 0, "any": False}
 
 
@@ -119,6 +114,8 @@ class Engine:
         reform: Reform | None = None,
     ) -> ir.Table:
         """A lazy household table of `outputs` over input tables of any backend."""
+        import ibis
+
         from minzheng.policy.household import counties
 
         engine = self if reform is None else Engine(self.programmes, self.parameters, reform)
@@ -133,7 +130,14 @@ class Engine:
         param_kinds = {name: p.type for name, p in self.parameters.parameters.items()}
         for name, rule in list(self.rules.items()):
             probe = Vars(rule.entity, names, param_kinds=param_kinds)
-            rule.formula(probe)
+            try:
+                rule.formula(probe)
+            except PolicyError:
+                raise
+            except Exception:
+                # A formula that calls Ibis itself (a reform's, say) takes Ibis literals.
+                probe = Vars(rule.entity, names, param_kinds=param_kinds, ibis_placeholders=True)
+                rule.formula(probe)
             for dep in probe.deps:
                 owner = self.rules[dep].entity if dep in self.rules else INPUTS[dep].entity
                 if owner != rule.entity:
@@ -190,20 +194,33 @@ class Engine:
     def params_needed(self, rules: Iterable[Rule]) -> list[str]:
         return list(dict.fromkeys(p for r in rules for p in r.params))
 
+    def params_resolved(
+        self, date: dt.date, counties: Iterable[str], names: list[str]
+    ) -> dict[str, dict[str, Resolved]]:
+        """county → parameter name → its value at `date` and where the value comes from."""
+        return {
+            county: {name: self.parameters[name].resolve(date, county) for name in names}
+            for county in sorted(set(counties))
+        }
+
     def params_table(self, date: dt.date, counties: Iterable[str], names: list[str]) -> ParamTable:
         """The small table joined to every row: one row per county, one column per parameter."""
-        columns: dict[str, list] = {"county": []}
-        resolved: dict[str, dict[str, Resolved]] = {}
-        for county in sorted(set(counties)):
-            columns["county"].append(county)
-            resolved[county] = {}
-            for name in names:
-                r = self.parameters[name].resolve(date, county)
-                resolved[county][name] = r
-                columns.setdefault(f"param__{name}", []).append(r.value)
+        import pyarrow as pa
+
+        # Every decimal in a formula has the engine's MONEY type, so Ibis never reconciles two.
+        arrow = {
+            "money": pa.decimal128(28, 8),
+            "share": pa.decimal128(28, 8),
+            "int": pa.int64(),
+            "bool": pa.bool_(),
+        }
+        resolved = self.params_resolved(date, counties, names)
+        columns: dict[str, list] = {"county": list(resolved)}
+        for name in names:
+            columns[f"param__{name}"] = [resolved[c][name].value for c in resolved]
         schema = pa.schema(
             [pa.field("county", pa.string())]
-            + [pa.field(f"param__{n}", PARAM_ARROW[self.parameters[n].type]) for n in names]
+            + [pa.field(f"param__{n}", arrow[self.parameters[n].type]) for n in names]
         )
         return ParamTable(pa.table(columns, schema=schema), resolved)
 
@@ -270,7 +287,8 @@ class Engine:
                 values = {}
                 for rule in layer:
                     vars_ = Vars(rule.entity, {}, table=table, date=date, column=table.__getitem__)
-                    values[rule.name] = rule.formula(vars_).cast(DTYPES[rule.kind])
+                    # a formula of constants gives a Scalar: the column is then a literal
+                    values[rule.name] = to_ibis(rule.formula(vars_)).cast(DTYPES[rule.kind])
                 if number % 2 == 0:
                     P = P.mutate(**values)
                 else:
@@ -278,6 +296,8 @@ class Engine:
         return P, H
 
     def _aggregate(self, P: ir.Table, H: ir.Table, aggregates) -> ir.Table:
+        import ibis
+
         missing = [a for a in dict.fromkeys(aggregates) if aggregate_column(*a) not in H.columns]
         if not missing:
             return H

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
-
-import duckdb
-import ibis
-import pyarrow as pa
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from minzheng.policy import pyeval
 from minzheng.policy.engine import Engine
-from minzheng.policy.household import to_arrow
+from minzheng.policy.errors import PolicyError
+from minzheng.policy.household import read_households
 from minzheng.policy.inputs import INPUTS, kinds
 from minzheng.policy.programmes.bundle import REFERRALS
 from minzheng.policy.rules import HOUSEHOLD
+
+if TYPE_CHECKING:  # DuckDB, Ibis and Arrow serve backend="duckdb" only, imported there
+    import pyarrow as pa
 
 
 def _json_value(value: Any, kind: str | None = None) -> Any:
@@ -51,13 +53,49 @@ class Explainer:
         )
         self.rules = engine.order(self.outputs)
         self.param_names = engine.params_needed(self.rules)
-        # One thread: a household is a few rows, and scheduling threads costs more than it saves.
-        self.con = duckdb.connect(config={"threads": 1})
+        self._con = None
         self.kinds = {**kinds(), **{n: r.kind for n, r in engine.rules.items()}}
         self.param_kinds = {n: p.type for n, p in engine.parameters.parameters.items()}
         self._prepared: dict[dt.date, tuple[str, str]] = {}
         self._memo: dict = {}  # rule values by what they read (see pyeval.evaluate)
+        self._resolved: dict[tuple[dt.date, str], dict] = {}  # parameters by date and county
+        self._parameter_nodes: dict[tuple[dt.date, str], dict] = {}  # and as the trace says
+        # what the trace says of each rule whatever the household (copied into every trace)
+        self._rule_nodes = {
+            rule.name: {
+                "label": rule.label,
+                "entity": rule.entity,
+                "unit": rule.unit,
+                "reference": rule.reference,
+                "depends_on": list(
+                    dict.fromkeys(
+                        [
+                            *rule.deps,
+                            *[
+                                n
+                                for _op, name, where in rule.aggregates
+                                for n in (name, where)
+                                if n
+                            ],
+                            *rule.household_values,
+                        ]
+                    )
+                ),
+                "parameters": list(rule.params),
+            }
+            for rule in self.rules
+        }
         self._tables_made = False
+
+    @property
+    def con(self):
+        """The DuckDB connection of backend="duckdb" (made on first use)."""
+        if self._con is None:
+            import duckdb
+
+            # One thread: a household is a few rows; scheduling threads costs more than it saves.
+            self._con = duckdb.connect(config={"threads": 1})
+        return self._con
 
     def _load(self, name: str, table: pa.Table) -> None:
         """Replace the rows of a fixed input table that the prepared statements read.
@@ -71,6 +109,8 @@ class Explainer:
     def _compiled(self, date: dt.date, persons: pa.Table, households: pa.Table, params: pa.Table):
         """Names of the two prepared statements for `date` (planned once, executed often)."""
         if date not in self._prepared:
+            import ibis
+
             backend = ibis.duckdb.from_connection(self.con)
             P, H = self.engine.build(
                 ibis.table(persons.schema, name="in_persons"),
@@ -94,11 +134,16 @@ class Explainer:
 
     def evaluate(
         self, household: dict, members: list[dict], date: dt.date
-    ) -> tuple[list[dict], dict, Any]:
-        """(person rows, household row, parameter table) with every rule's value."""
-        params = self.engine.params_table(date, [household["county"]], self.param_names)
+    ) -> tuple[list[dict], dict, dict]:
+        """(person rows, household row, the county's resolved parameters) with every rule's
+        value."""
+        county = household["county"]
+        resolved = self._resolved.get((date, county))
+        if resolved is None:
+            resolved = self.engine.params_resolved(date, [county], self.param_names)[county]
+            self._resolved[date, county] = resolved
         if self.backend == "memory":
-            values = {n: r.value for n, r in params.resolved[household["county"]].items()}
+            values = {n: r.value for n, r in resolved.items()}
             if len(self._memo) > MEMO_LIMIT:
                 self._memo.clear()
             person_rows, house_row = pyeval.evaluate(
@@ -111,7 +156,10 @@ class Explainer:
                 members,
                 memo=self._memo,
             )
-            return person_rows, house_row, params
+            return person_rows, house_row, resolved
+        from minzheng.policy.household import to_arrow
+
+        params = self.engine.params_table(date, [county], self.param_names)
         persons, households = to_arrow(household, members)
         for name, table in (
             ("in_persons", persons),
@@ -135,12 +183,27 @@ class Explainer:
             house_row = dict(zip([d[0] for d in self.con.description], row, strict=True))
         order = {m["person_id"]: i for i, m in enumerate(members)}
         person_rows.sort(key=lambda r: order[r["person_id"]])
-        return person_rows, house_row, params
+        return person_rows, house_row, resolved
+
+    def _parameters(self, date: dt.date, county: str, resolved: dict) -> dict[str, dict]:
+        """The trace's parameters of a county (made once per date and county)."""
+        key = (date, county)
+        if key not in self._parameter_nodes:
+            self._parameter_nodes[key] = {
+                name: {
+                    "value": _json_value(r.value),
+                    "since": r.since.isoformat() if r.since != dt.date.min else None,
+                    "region": r.region,
+                    "label": self.engine.parameters[name].label,
+                    "unit": self.engine.parameters[name].unit,
+                }
+                for name, r in resolved.items()
+            }
+        return self._parameter_nodes[key]
 
     def explain(self, household: dict, members: list[dict], date: dt.date) -> dict:
         """Results per programme and the full trace, as JSON-ready data."""
-        person_rows, house, params = self.evaluate(household, members, date)
-        resolved = params.resolved[household["county"]]
+        person_rows, house, resolved = self.evaluate(household, members, date)
         results = {}
         for programme in self.engine.programmes:
             out = programme.outputs
@@ -157,26 +220,11 @@ class Explainer:
             results[programme.name] = entry
         trace_rules = {}
         for rule in self.rules:
-            node: dict[str, Any] = {
-                "label": rule.label,
-                "entity": rule.entity,
-                "unit": rule.unit,
-                "reference": rule.reference,
-                "depends_on": list(
-                    dict.fromkeys(
-                        [
-                            *rule.deps,
-                            *[
-                                n
-                                for _op, name, where in rule.aggregates
-                                for n in (name, where)
-                                if n
-                            ],
-                            *rule.household_values,
-                        ]
-                    )
-                ),
-                "parameters": list(rule.params),
+            node = self._rule_nodes[rule.name]
+            node = {
+                **node,
+                "depends_on": [*node["depends_on"]],
+                "parameters": [*node["parameters"]],
             }
             if rule.entity == HOUSEHOLD:
                 node["value"] = _json_value(house[rule.name], rule.kind)
@@ -228,18 +276,45 @@ class Explainer:
                 "outputs": self.outputs,
                 "rules": trace_rules,
                 "parameters": {
-                    name: {
-                        "value": _json_value(r.value),
-                        "since": r.since.isoformat() if r.since != dt.date.min else None,
-                        "region": r.region,
-                        "label": self.engine.parameters[name].label,
-                        "unit": self.engine.parameters[name].unit,
-                    }
-                    for name, r in resolved.items()
+                    name: dict(info)
+                    for name, info in self._parameters(date, household["county"], resolved).items()
                 },
                 "inputs": inputs,
             },
         }
+
+
+def explain_households(explainer: Explainer, path: Path, date: dt.date) -> Iterator[dict]:
+    """One record per household of a folder or a JSON Lines file, in order: the explanation
+    with `file`, `line` (None for a whole file) and `household_id`, or `{file, line, error}`
+    for a household that cannot be read or explained, so that one bad household stops
+    nothing. Raises when `path` holds no household at all."""
+    for file, line, read in read_households(path):
+        if isinstance(read, PolicyError):
+            yield error_record(file, line, read)
+            continue
+        household, members = read
+        try:
+            explanation = explainer.explain(household, members, date)
+        except PolicyError as exc:
+            yield error_record(file, line, exc)
+            continue
+        yield {"file": file, "line": line, "household_id": household["household_id"], **explanation}
+
+
+def error_record(file: str, line: int | None, error: PolicyError) -> dict:
+    """What a batch says of a household it could not explain: where, the error's code, the
+    field (when the error names one) and the message."""
+    field = error.params.get("field")
+    return {
+        "file": file,
+        "line": line,
+        "error": {
+            "code": error.code,
+            "field": None if field is None else str(field),
+            "message": str(error),
+        },
+    }
 
 
 STATUS_ZH = {

@@ -11,19 +11,21 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from minzheng.lib import idcard
 from minzheng.lib.i18n import Msg, gettext_noop, shorten, shown
 from minzheng.policy.errors import HouseholdFileError
 from minzheng.policy.inputs import INPUTS, schema
 from minzheng.policy.rules import HOUSEHOLD, PERSON
+
+if TYPE_CHECKING:  # Arrow only for `to_arrow`, imported there
+    import pyarrow as pa
 
 RELATIONS = {"head", "spouse", "child", "parent", "grandchild", "grandparent", "sibling", "other"}
 STATUSES = {"normal", "prison", "drug_rehab", "clergy_away", "missing"}
@@ -351,8 +353,11 @@ def load_household_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]
     return read_household(Path(path).read_bytes(), str(path))
 
 
-def read_household(content: bytes, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Decode and validate a household file's bytes (`name` says which file in messages)."""
+def read_household(
+    content: bytes, name: str, line: int = 1
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Decode and validate a household file's bytes (`name` says which file in messages,
+    `line` where the content starts in it: a line of a JSON Lines file)."""
     try:
         data = json.loads(content.decode("utf-8"))
     except json.JSONDecodeError as exc:
@@ -361,7 +366,7 @@ def read_household(content: bytes, name: str) -> tuple[dict[str, Any], list[dict
             "bad_json",
             gettext_noop("%(file)s is not valid JSON (line %(line)s, column %(column)s)."),
             file=name,
-            line=exc.lineno,
+            line=exc.lineno + line - 1,
             column=exc.colno,
         ) from None
     except (UnicodeDecodeError, ValueError, RecursionError):  # not UTF-8; numbers too long; deep
@@ -373,8 +378,87 @@ def read_household(content: bytes, name: str) -> tuple[dict[str, Any], list[dict
     return parse_household(data)
 
 
+JSON_LINES = (".jsonl", ".ndjson")
+Parsed = tuple[dict[str, Any], list[dict[str, Any]]]
+
+
+def is_batch(path: Path) -> bool:
+    """Whether `path` holds many households: a folder, or a JSON Lines file."""
+    return path.is_dir() or path.suffix.lower() in JSON_LINES
+
+
+Read = tuple[str, int | None, Parsed | HouseholdFileError]  # file, line, what it holds
+
+
+def read_households(path: Path) -> Iterator[Read]:
+    """(file, line, household and members or the error) for every household of a JSON Lines
+    file (one household file v1 per line; blank lines skipped) or of a folder (each `*.json`
+    one household, each `*.jsonl` one per line, in name order; another file or an empty
+    `*.jsonl` is an error of its own; hidden files and sub-folders are skipped). The line is
+    None for a whole file. Raises when the file or folder holds nothing to read."""
+    if not path.is_dir():
+        yield from _read_lines(path, in_folder=False)
+        return
+    files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise _err(
+            "no_households",
+            gettext_noop("The folder %(folder)s holds no household file (*.json, *.jsonl)."),
+            folder=str(path),
+        )
+    for file in files:
+        suffix = file.suffix.lower()
+        if suffix in JSON_LINES:
+            yield from _read_lines(file, in_folder=True)
+        elif suffix == ".json":
+            yield str(file), None, _attempt(load_household_file, file)
+        else:
+            yield (
+                str(file),
+                None,
+                _err(
+                    "not_a_household_file",
+                    gettext_noop(
+                        "%(file)s is not a household file: expected *.json (one household) "
+                        "or *.jsonl (one household per line)."
+                    ),
+                    file=str(file),
+                ),
+            )
+
+
+def _attempt(read: Callable[..., Parsed], *args: Any) -> Parsed | HouseholdFileError:
+    try:
+        return read(*args)
+    except HouseholdFileError as exc:
+        return exc
+
+
+def _read_lines(path: Path, in_folder: bool) -> Iterator[Read]:
+    """The households of a JSON Lines file, line by line (the file is not read whole)."""
+    found = 0
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                found += 1
+                # without its line break, a line that ends too early is an error on that line
+                content = line.rstrip(b"\r\n")
+                yield str(path), number, _attempt(read_household, content, str(path), number)
+    if not found:
+        empty = _err(
+            "no_households",
+            gettext_noop("%(file)s holds no household (an empty JSON Lines file)."),
+            file=str(path),
+        )
+        if not in_folder:
+            raise empty
+        yield str(path), None, empty
+
+
 def to_arrow(household: dict[str, Any], members: list[dict[str, Any]]) -> tuple[pa.Table, pa.Table]:
     """(persons, households) Arrow tables with the engine's input schemas."""
+    import pyarrow as pa
+
     persons = pa.Table.from_pylist(members, schema=schema(PERSON))
     households = pa.Table.from_pylist([household], schema=schema(HOUSEHOLD))
     return persons, households

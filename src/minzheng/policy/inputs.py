@@ -11,16 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from minzheng.policy.rules import HOUSEHOLD, PERSON
 
-MONEY_ARROW = pa.decimal128(16, 2)
+if TYPE_CHECKING:  # Arrow is imported where tables are built, not to explain a household
+    import pyarrow as pa
 
 # Bounds (inclusive). 100 million yuan is far beyond any household that applies for
-# assistance, and keeps sums over a household (and ×12 for a year) well inside MONEY_ARROW.
+# assistance, and keeps sums over a household (and ×12 for a year) well inside the inputs'
+# decimal(16, 2).
 MONEY_RANGE = (Decimal(0), Decimal(100_000_000))
 COUNT_RANGE = (0, 99)
 GRADE_RANGE = (0, 4)  # disability grade 1–4 (0: none); capability grade 0–4 (GB/T 42195-2022)
@@ -76,18 +76,20 @@ INPUTS: dict[str, Input] = {
         Input("student", PERSON, "bool", False, "是否在校学生"),
     ]
 }
-ARROW_TYPES = {
-    "money": MONEY_ARROW,
-    "int": pa.int64(),
-    "bool": pa.bool_(),
-    "str": pa.string(),
-    "date": pa.date32(),
-}
 
 
 def schema(entity: str) -> pa.Schema:
     """The Arrow schema of an entity's input table (persons also carry household_id, county)."""
-    fields = [pa.field(i.name, ARROW_TYPES[i.kind]) for i in INPUTS.values() if i.entity == entity]
+    import pyarrow as pa
+
+    arrow = {
+        "money": pa.decimal128(16, 2),
+        "int": pa.int64(),
+        "bool": pa.bool_(),
+        "str": pa.string(),
+        "date": pa.date32(),
+    }
+    fields = [pa.field(i.name, arrow[i.kind]) for i in INPUTS.values() if i.entity == entity]
     if entity == PERSON:
         fields = [pa.field("household_id", pa.string()), pa.field("county", pa.string()), *fields]
     return pa.schema(fields)

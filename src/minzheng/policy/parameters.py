@@ -34,8 +34,11 @@ TYPES = ("money", "share", "int", "bool")
 PROVINCE = "330000"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses duplicate keys (PyYAML silently keeps the last)."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A YAML loader that refuses duplicate keys (PyYAML silently keeps the last). LibYAML's
+    parser where PyYAML has it: ten times faster, and every command reads these files."""
+
+    name: str  # the file, for messages
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
@@ -46,7 +49,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
             raise ParameterError(
                 "duplicate_key",
                 gettext_noop("%(file)s line %(line)s: %(key)s is given twice (overlapping dates)."),
-                file=node.start_mark.name,
+                file=loader.name,
                 line=key_node.start_mark.line + 1,
                 key=key,
             )

@@ -1,136 +1,49 @@
 """Evaluating the rules for one household in plain Python (the in-memory backend of explain).
 
-A formula is called with `PyVars`, which hands out Ibis *literals*; the resulting expression
-is then reduced here with SQL's semantics (NULL propagation, three-valued logic, decimals
-exact). Only the operations the rules use are supported; anything else raises, so a rule that
-needs a new operation fails loudly instead of differing silently from DuckDB and Spark (the
-scenario tests compare this path with DuckDB).
+A formula is called with `PyVars`, which hands out `formula.Scalar`s: every operation
+computes its value at once with SQL's semantics (NULL propagation, three-valued logic,
+decimals exact), and no Ibis is imported. A formula that calls Ibis itself (a reform's,
+say) is called again with Ibis literals, and the expression it builds is reduced in Python
+(`ibisreduce`). Only the operations the rules use are supported; anything else raises, so a
+rule that needs a new operation fails loudly instead of differing silently from DuckDB and
+Spark (the scenario tests compare this path with DuckDB).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-import operator
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import ibis
-import ibis.expr.datatypes as dt_
-import ibis.expr.operations as ops
+from minzheng.policy.errors import PolicyError
+from minzheng.policy.formula import CONTEXT, PLAIN, Scalar, cast_value, literal
+from minzheng.policy.rules import AMOUNT, DTYPES, HOUSEHOLD, PERSON, Rule
 
-from minzheng.lib.i18n import gettext_noop
-from minzheng.policy.errors import BackendError
-from minzheng.policy.rules import DTYPES, HOUSEHOLD, PERSON, Rule
-
-CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_UP)
+Make = Callable[[Any, str], Any]  # (value, Ibis type name) → what a formula reads
 
 
-# Arithmetic runs under CONTEXT (set by `evaluate`), so decimals stay exact.
-BINARY = {
-    ops.Add: operator.add,
-    ops.Subtract: operator.sub,
-    ops.Multiply: operator.mul,
-    ops.Equals: operator.eq,
-    ops.NotEquals: operator.ne,
-    ops.Less: operator.lt,
-    ops.LessEqual: operator.le,
-    ops.Greater: operator.gt,
-    ops.GreaterEqual: operator.ge,
-}
+def _ibis_literal(value: Any, type_: str) -> Any:
+    import ibis
+
+    return ibis.literal(value, type=type_)
 
 
-def _all(values, fn):
-    return None if any(v is None for v in values) else fn(*values)
-
-
-def _cast(value: Any, to: dt_.DataType) -> Any:
-    if value is None:
-        return None
-    if to.is_decimal():
-        return Decimal(value).quantize(
-            Decimal(1).scaleb(-to.scale), rounding=ROUND_HALF_UP, context=CONTEXT
-        )
-    if to.is_integer():
-        return int(value)
-    if to.is_boolean():
-        return bool(value)
-    if to.is_string():
-        return str(value)
-    if to.is_date():
+def _number(value: Any) -> Any:
+    """The plain value of a Scalar, a number, or an Ibis expression over literals."""
+    if isinstance(value, Scalar):
+        return value.value
+    if value is None or isinstance(value, PLAIN):
         return value
-    raise BackendError(
-        "unsupported_cast", gettext_noop("Cannot cast to %(type)s in memory."), type=str(to)
-    )
+    from minzheng.policy.ibisreduce import reduce
 
-
-def reduce(op: ops.Node) -> Any:  # noqa: C901 (one branch per operation, on purpose)
-    """The value of an expression built from literals, with SQL semantics."""
-    r = reduce
-    binary = BINARY.get(type(op))
-    if binary is not None:
-        return _all([r(op.left), r(op.right)], binary)
-    match op:
-        case ops.Literal():
-            return op.value
-        case ops.Cast():
-            return _cast(r(op.arg), op.to)
-        case ops.Negate():
-            return _all([r(op.arg)], operator.neg)
-        case ops.And():
-            a, b = r(op.left), r(op.right)
-            if a is False or b is False:
-                return False
-            return None if a is None or b is None else True
-        case ops.Or():
-            a, b = r(op.left), r(op.right)
-            if a is True or b is True:
-                return True
-            return None if a is None or b is None else False
-        case ops.Not():
-            return _all([r(op.arg)], lambda a: not a)
-        case ops.IfElse():
-            return r(op.true_expr) if r(op.bool_expr) is True else r(op.false_null_expr)
-        case ops.SearchedCase():
-            for case, result in zip(op.cases, op.results, strict=True):
-                if r(case) is True:
-                    return r(result)
-            return r(op.default) if op.default is not None else None
-        case ops.Least():
-            values = [r(a) for a in op.arg]
-            return None if any(v is None for v in values) else min(values)
-        case ops.Greatest():
-            values = [r(a) for a in op.arg]
-            return None if any(v is None for v in values) else max(values)
-        case ops.InValues():
-            value = r(op.value)
-            return None if value is None else value in {r(o) for o in op.options}
-        case ops.NotNull():
-            return r(op.arg) is not None
-        case ops.IsNull():
-            return r(op.arg) is None
-        case ops.ExtractYear():
-            return _all([r(op.arg)], lambda d: d.year)
-        case ops.ExtractMonth():
-            return _all([r(op.arg)], lambda d: d.month)
-        case ops.ExtractDay():
-            return _all([r(op.arg)], lambda d: d.day)
-        case ops.StringConcat():
-            values = [r(a) for a in op.arg]
-            return None if any(v is None for v in values) else "".join(values)
-    raise BackendError(
-        "unsupported_operation",
-        gettext_noop("The in-memory evaluator does not support %(op)s."),
-        op=type(op).__name__,
-    )
-
-
-def _literal(value: Any, kind: str) -> Any:
-    return ibis.literal(value, type=DTYPES[kind])
+    return reduce(value.op())
 
 
 class PyVars:
-    """`Vars` for one row: values are Ibis literals, aggregates are computed over members."""
+    """`Vars` for one row: values are `Scalar`s (or Ibis literals: `make`), aggregates are
+    computed over the members."""
 
     def __init__(
         self,
@@ -141,10 +54,15 @@ class PyVars:
         date,
         members=None,
         household=None,
+        make: Make = literal,
     ):
         self._row, self._kinds, self._params = row, kinds, params
         self._param_kinds, self._date = param_kinds, date
         self._members, self._household = members, household
+        self._make = make
+
+    def _value(self, value: Any, kind: str) -> Any:
+        return self._make(value, DTYPES[kind])
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
@@ -152,18 +70,18 @@ class PyVars:
         return self.get(name)
 
     def get(self, name: str):
-        return _literal(self._row[name], self._kinds[name])
+        return self._value(self._row[name], self._kinds[name])
 
     def param(self, name: str):
         kind = self._param_kinds[name]
-        return _literal(self._params[name], "share" if kind in ("money", "share") else kind)
+        return self._value(self._params[name], "share" if kind in ("money", "share") else kind)
 
     @property
     def date(self):
-        return ibis.literal(self._date, type=dt_.date)
+        return self._make(self._date, "date")
 
     def household(self, name: str):
-        return _literal(self._household[name], self._kinds[name])
+        return self._value(self._household[name], self._kinds[name])
 
     def _values(self, name: str, where: str | None):
         return [m[name] for m in self._members if where is None or m[where] is True]
@@ -175,27 +93,38 @@ class PyVars:
             if self._kinds[name] in ("money", "share", "amount")
             else sum(values)
         )
-        return _literal(total, self._kinds[name] if self._kinds[name] != "bool" else "int")
+        return self._value(total, self._kinds[name] if self._kinds[name] != "bool" else "int")
 
     def count(self, name: str, where: str | None = None):
-        return _literal(sum(1 for v in self._values(name, where) if v is True), "int")
+        return self._value(sum(1 for v in self._values(name, where) if v is True), "int")
 
     def any(self, name: str, where: str | None = None):
-        return _literal(any(v is True for v in self._values(name, where)), "bool")
+        return self._value(any(v is True for v in self._values(name, where)), "bool")
 
     def max(self, name: str, where: str | None = None):
         values = [v for v in self._values(name, where) if v is not None]
-        return _literal(max(values) if values else None, self._kinds[name])
+        return self._value(max(values) if values else None, self._kinds[name])
 
     def divide_round(self, numerator, denominator):
-        num = reduce(numerator.op()) if hasattr(numerator, "op") else numerator
-        den = reduce(denominator.op()) if hasattr(denominator, "op") else denominator
+        num, den = _number(numerator), _number(denominator)
         if not den:
-            return _literal(Decimal(0), "amount")
+            return self._make(Decimal(0), AMOUNT)
         value = CONTEXT.divide(Decimal(num), Decimal(den)).quantize(
             Decimal("0.01"), rounding=ROUND_HALF_UP
         )
-        return _literal(value, "amount")
+        return self._make(value, AMOUNT)
+
+
+def _rule_value(rule: Rule, vars_for: Callable[[Make], PyVars]) -> Any:
+    """A rule's value, cast to its type: computed on Scalars, or on Ibis literals for a
+    formula that calls Ibis itself."""
+    try:
+        result = rule.formula(vars_for(literal))
+    except PolicyError:
+        raise
+    except Exception:
+        result = rule.formula(vars_for(_ibis_literal))
+    return cast_value(_number(result), rule.dtype)
 
 
 def evaluate(
@@ -237,12 +166,20 @@ def _evaluate_rules(rules, kinds, params, param_kinds, date, house, members, mem
             for member in members:
                 key = _key(rule, member, house, None, params, date)
                 if key not in memo:
-                    v = PyVars(member, kinds, params, param_kinds, date, household=house)
-                    memo[key] = _cast(reduce(rule.formula(v).op()), rule.dtype)
+                    memo[key] = _rule_value(
+                        rule,
+                        lambda make, m=member: PyVars(
+                            m, kinds, params, param_kinds, date, household=house, make=make
+                        ),
+                    )
                 member[rule.name] = memo[key]
         elif rule.entity == HOUSEHOLD:
             key = _key(rule, house, house, members, params, date)
             if key not in memo:
-                v = PyVars(house, kinds, params, param_kinds, date, members=members)
-                memo[key] = _cast(reduce(rule.formula(v).op()), rule.dtype)
+                memo[key] = _rule_value(
+                    rule,
+                    lambda make: PyVars(
+                        house, kinds, params, param_kinds, date, members=members, make=make
+                    ),
+                )
             house[rule.name] = memo[key]

@@ -13,43 +13,49 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
-
-import ibis
-import ibis.expr.datatypes as dt_
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING, Any
 
 from minzheng.lib.i18n import gettext_noop
 from minzheng.policy.errors import PolicyError
+from minzheng.policy.formula import Scalar
+
+if TYPE_CHECKING:  # Ibis is imported where tables are built, never to explain a household
+    import ibis.expr.types as ir
 
 PERSON, HOUSEHOLD = "person", "household"
-# Money inside the engine: 8 decimals (parameters have at most 4, amounts 2), exact.
-MONEY = dt_.Decimal(28, 8)
-AMOUNT = dt_.Decimal(18, 2)
-DTYPES: dict[str, dt_.DataType] = {
+# Column types by kind, as Ibis type names. Money inside the engine: 8 decimals (parameters
+# have at most 4, amounts 2), exact.
+MONEY = "decimal(28, 8)"
+AMOUNT = "decimal(18, 2)"
+DTYPES: dict[str, str] = {
     "money": MONEY,
     "amount": AMOUNT,
-    "share": dt_.Decimal(28, 8),
-    "int": dt_.int64,
-    "bool": dt_.boolean,
-    "str": dt_.string,
-    "date": dt_.date,
+    "share": "decimal(28, 8)",
+    "int": "int64",
+    "bool": "boolean",
+    "str": "string",
+    "date": "date",
 }
 AGGREGATIONS = ("sum", "count", "any", "max")
+SAMPLES: dict[str, Any] = {
+    "money": Decimal(0),
+    "amount": Decimal(0),
+    "share": Decimal(0),
+    "int": 0,
+    "bool": False,
+    "str": "",
+    "date": dt.date(2000, 1, 1),
+}
 
 
-def placeholder(kind: str) -> ir.Value:
-    """A typed literal standing in for a column while a formula's dependencies are traced."""
-    samples: dict[str, Any] = {
-        "money": Decimal(0),
-        "amount": Decimal(0),
-        "share": Decimal(0),
-        "int": 0,
-        "bool": False,
-        "str": "",
-        "date": dt.date(2000, 1, 1),
-    }
-    return ibis.literal(samples[kind], type=DTYPES[kind])
+def placeholder(kind: str, ibis_literal: bool = False) -> Any:
+    """A typed value standing in for a column while a formula's dependencies are traced: a
+    `Scalar`, or an Ibis literal for a formula that calls Ibis itself."""
+    if ibis_literal:
+        import ibis
+
+        return ibis.literal(SAMPLES[kind], type=DTYPES[kind])
+    return Scalar(SAMPLES[kind], DTYPES[kind])
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ class Rule:
     household_values: tuple[str, ...] = ()  # household rules a person rule reads
 
     @property
-    def dtype(self) -> dt_.DataType:
+    def dtype(self) -> str:
         return DTYPES[self.kind]
 
 
@@ -84,8 +90,10 @@ class Vars:
         date: dt.date | None = None,
         column: Callable[[str], ir.Value] | None = None,
         param_kinds: dict[str, str] | None = None,
+        ibis_placeholders: bool = False,
     ) -> None:
         self._entity = entity
+        self._ibis_placeholders = ibis_placeholders
         self._kinds = kinds
         self._param_kinds = param_kinds or {}
         self._table = table
@@ -99,6 +107,9 @@ class Vars:
     @property
     def tracing(self) -> bool:
         return self._table is None
+
+    def _placeholder(self, kind: str) -> Any:
+        return placeholder(kind, self._ibis_placeholders)
 
     def _kind(self, name: str) -> str:
         try:
@@ -119,7 +130,7 @@ class Vars:
         """An input or another rule of the same entity."""
         self.deps.append(name)
         if self.tracing:
-            return placeholder(self._kind(name))
+            return self._placeholder(self._kind(name))
         return self._column(name)
 
     def param(self, name: str) -> ir.Value:
@@ -133,35 +144,39 @@ class Vars:
                     gettext_noop("A formula reads parameter %(name)s, which does not exist."),
                     name=name,
                 )
-            return placeholder({"money": "money", "share": "share"}.get(kind, kind))
+            return self._placeholder(kind)
         return self._column(f"param__{name}")
 
     def divide_round(self, numerator: ir.Value, denominator: ir.Value | int) -> ir.Value:
         """numerator / denominator rounded half-up to the fen, exactly (integer arithmetic,
         since some backends divide decimals in floating point); 0 when the denominator is 0."""
         if self.tracing:
-            return placeholder("amount")
+            return self._placeholder("amount")
+        import ibis
+
         den = ibis.literal(denominator) if isinstance(denominator, int) else denominator
         den = den.cast("int64")
         units = (numerator.cast(MONEY) * 100_000_000).cast("int64")  # 1e-8 yuan
         scale = den * 1_000_000  # 1e-8 yuan per fen, times the denominator
         fen = (2 * units + scale) // (2 * scale)
-        cents = ibis.literal(Decimal("0.01"), type=dt_.Decimal(18, 2))
-        amount = fen.cast(dt_.Decimal(18, 2)) * cents
+        cents = ibis.literal(Decimal("0.01"), type=AMOUNT)
+        amount = fen.cast(AMOUNT) * cents
         return ibis.ifelse(den == 0, ibis.literal(Decimal(0), type=AMOUNT), amount.cast(AMOUNT))
 
     @property
     def date(self) -> ir.Value:
         """The evaluation date."""
         if self.tracing:
-            return placeholder("date")
-        return ibis.literal(self._date, type=dt_.date)
+            return self._placeholder("date")
+        import ibis
+
+        return ibis.literal(self._date, type="date")
 
     def household(self, name: str) -> ir.Value:
         """For a person rule: a household rule's value for the person's household."""
         self.household_values.append(name)
         if self.tracing:
-            return placeholder(self._kind(name))
+            return self._placeholder(self._kind(name))
         return self._column(f"hh__{name}")
 
     def _aggregate(self, op: str, name: str, where: str | None, kind: str) -> ir.Value:
@@ -176,7 +191,7 @@ class Vars:
             self._kind(name)
             if where:
                 self._kind(where)
-            return placeholder(kind)
+            return self._placeholder(kind)
         return self._column(aggregate_column(op, name, where))
 
     def sum(self, name: str, where: str | None = None) -> ir.Value:

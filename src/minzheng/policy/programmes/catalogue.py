@@ -3,8 +3,7 @@ the two disability subsidies and the elderly allowance. Same conventions as 低�
 
 from __future__ import annotations
 
-import ibis
-
+from minzheng.policy.formula import cases, greatest, ifelse, least, literal
 from minzheng.policy.rules import HOUSEHOLD, MONEY, PERSON, Programme
 
 COVERED = ["eligible", "gradual_exit"]
@@ -13,11 +12,11 @@ PARENT_UNABLE = ["deceased", "missing", "prison", "severe_disability", "serious_
 
 
 def _zero():
-    return ibis.literal(0, type=MONEY)
+    return literal(0, MONEY)
 
 
 def _status(flag):
-    return ibis.ifelse(flag, "eligible", "ineligible")
+    return ifelse(flag, "eligible", "ineligible")
 
 
 def household_summary(
@@ -145,7 +144,7 @@ def tekun_entitled(v):
 )
 def tekun_person_amount(v):
     grade = v.capability_grade
-    share = ibis.cases(
+    share = cases(
         (grade <= 1, v.param("tekun.care_share_self")),
         (grade <= 3, v.param("tekun.care_share_partial")),
         else_=v.param("tekun.care_share_full"),
@@ -153,7 +152,7 @@ def tekun_person_amount(v):
     amount = v.param("tekun.basic_multiple") * v.param("dibao.standard_monthly") + share * v.param(
         "common.minimum_wage_monthly"
     )
-    return ibis.ifelse(v.tekun_entitled, amount, _zero())
+    return ifelse(v.tekun_entitled, amount, _zero())
 
 
 household_summary(
@@ -181,7 +180,7 @@ def child_category(v):
         | ((grade >= 1) & (grade <= 2))
         | v.serious_illness
     )
-    return ibis.cases(
+    return cases(
         (under18 & v.child_orphan, "orphan"),
         (under18 & de_facto, "de_facto_unsupported"),
         (under18 & difficulty, "kunjing"),
@@ -199,7 +198,7 @@ def child_category(v):
 def child_yearly_amount(v):
     full = v.param("child.orphan_institution_yearly")
     family = v.param("child.orphan_family_share") * full
-    return ibis.cases(
+    return cases(
         ((v.child_category == "orphan") & (v.placement == "institution"), full),
         (v.child_category == "orphan", family),
         (v.child_category == "de_facto_unsupported", family),
@@ -241,7 +240,7 @@ def disability_living(v):
         | v.household("dibian_eligible")
     )
     qualifies = (v.disability_grade >= 1) & ~v.tekun_entitled & in_assistance
-    return ibis.ifelse(
+    return ifelse(
         qualifies, v.param("disability.living_share") * v.param("dibao.standard_monthly"), _zero()
     )
 
@@ -255,7 +254,7 @@ def disability_living(v):
 )
 def disability_care(v):
     grade = v.disability_grade
-    share = ibis.cases(
+    share = cases(
         (grade == 1, v.param("disability.care_share_grade1")),
         (grade == 2, v.param("disability.care_share_grade2")),
         (
@@ -264,7 +263,7 @@ def disability_care(v):
         ),
         else_=_zero(),
     )
-    return ibis.ifelse(v.tekun_entitled, _zero(), share * v.param("dibao.standard_monthly"))
+    return ifelse(v.tekun_entitled, _zero(), share * v.param("dibao.standard_monthly"))
 
 
 @disability.rule(PERSON, "bool", label="两项补贴对象", reference=REF_DIS)
@@ -299,7 +298,7 @@ REF_ELDERLY = "浙江省高龄津贴（各市自定标准）"
     reference=f"{REF_ELDERLY}：80–89、90–99、100 周岁以上分档",
 )
 def elderly_allowance(v):
-    return ibis.cases(
+    return cases(
         (~v.counted, _zero()),
         (v.age >= 100, v.param("elderly.allowance_100")),
         (v.age >= 90, v.param("elderly.allowance_90")),
@@ -332,19 +331,17 @@ REF_LINSHI = "浙江省临时救助办法"
 def linshi_amount_raw(v):
     standard = v.param("dibao.standard_monthly")
     cap = v.param("linshi.max_months") * standard
-    emergency = ibis.least(v.emergency_loss, v.param("linshi.emergency_max_months") * standard)
+    emergency = least(v.emergency_loss, v.param("linshi.emergency_max_months") * standard)
     spending = v.sum("rigid_expenditure_12m", where="counted")
-    excess = ibis.greatest(
+    excess = greatest(
         _zero(), spending - v.param("linshi.expenditure_income_share") * 12 * v.household_income
     )
-    expenditure = ibis.least(excess * v.param("linshi.support_rate"), cap)
+    expenditure = least(excess * v.param("linshi.support_rate"), cap)
     assets_ok = (
         v.sum("financial_assets", where="counted")
         <= v.param("dibian.asset_limit_months") * standard * v.members_counted
     )
-    return ibis.ifelse(
-        assets_ok & (v.members_counted > 0), ibis.least(emergency + expenditure, cap), _zero()
-    )
+    return ifelse(assets_ok & (v.members_counted > 0), least(emergency + expenditure, cap), _zero())
 
 
 @linshi.rule(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import ibis
-
+from minzheng.policy.formula import ifelse
 from minzheng.policy.rules import PERSON, Programme
 
 common = Programme("common", "通用")
@@ -18,7 +17,7 @@ def age(v):
     had_birthday = (date.month() > birth.month()) | (
         (date.month() == birth.month()) & (date.day() >= birth.day())
     )
-    return date.year() - birth.year() - ibis.ifelse(had_birthday, 0, 1)
+    return date.year() - birth.year() - ifelse(had_birthday, 0, 1)
 
 
 @common.rule(

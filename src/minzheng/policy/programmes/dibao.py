@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import ibis
-
-from minzheng.policy.rules import HOUSEHOLD, PERSON, Programme
+from minzheng.policy.formula import cases, greatest, ifelse, least, literal
+from minzheng.policy.rules import HOUSEHOLD, MONEY, PERSON, Programme
 
 dibao = Programme("dibao", "最低生活保障")
 REF = "浙江省最低生活保障办法及实施细则"
 
 
 def _zero():
-    return ibis.literal(0, type="decimal(28, 8)")
+    return literal(0, MONEY)
 
 
 # --- person level ---------------------------------------------------------------------------
@@ -35,7 +34,7 @@ def counted_income(v):
 )
 def employment_deduction(v):
     cap = v.param("dibao.employment_deduction_share") * v.param("dibao.standard_monthly")
-    return ibis.ifelse(v.employed, ibis.least(v.wage, cap), _zero())
+    return ifelse(v.employed, least(v.wage, cap), _zero())
 
 
 @dibao.rule(PERSON, "money", label="扣减后个人收入", unit="yuan/month", reference=REF)
@@ -88,7 +87,7 @@ def recently_employed(v):
     elapsed = (
         (v.date.year() - started.year()) * 12
         + (v.date.month() - started.month())
-        - ibis.ifelse(v.date.day() < started.day(), 1, 0)
+        - ifelse(v.date.day() < started.day(), 1, 0)
     )
     return v.counted & started.notnull() & (started <= v.date) & (elapsed < months)
 
@@ -116,10 +115,8 @@ def single_person_candidate(v):
 )
 def single_person_amount(v):
     standard = v.param("dibao.standard_monthly")
-    increment = ibis.ifelse(
-        v.increment_member, v.param("dibao.increment_share") * standard, _zero()
-    )
-    return ibis.ifelse(v.single_person_candidate, standard - v.net_income + increment, _zero())
+    increment = ifelse(v.increment_member, v.param("dibao.increment_share") * standard, _zero())
+    return ifelse(v.single_person_candidate, standard - v.net_income + increment, _zero())
 
 
 # --- household level ------------------------------------------------------------------------
@@ -144,8 +141,8 @@ def household_income(v):
 )
 def income_after_rigid_x12(v):
     rigid = v.sum("rigid_expenditure_12m", where="counted")
-    deduct = ibis.ifelse(v.param("dibao.rigid_expenditure_deduction"), rigid, _zero())
-    return ibis.greatest(_zero(), v.household_income * 12 - deduct)
+    deduct = ifelse(v.param("dibao.rigid_expenditure_deduction"), rigid, _zero())
+    return greatest(_zero(), v.household_income * 12 - deduct)
 
 
 @dibao.rule(HOUSEHOLD, "bool", label="收入低于标准", reference=f"{REF}：人均收入低于当地低保标准")
@@ -238,7 +235,7 @@ def dibao_single_person(v):
 
 @dibao.rule(HOUSEHOLD, "str", label="低保认定结果", reference=REF)
 def dibao_status(v):
-    return ibis.cases(
+    return cases(
         (v.members_counted == 0, "ineligible"),
         (v.dibao_eligible, "eligible"),
         (v.dibao_gradual_exit, "gradual_exit"),
@@ -251,16 +248,16 @@ def dibao_status(v):
 def dibao_reasons(v):
     failing = v.dibao_status == "ineligible"
     parts = [
-        ibis.ifelse(failing & (v.members_counted == 0), "no_members,", ""),
-        ibis.ifelse(
+        ifelse(failing & (v.members_counted == 0), "no_members,", ""),
+        ifelse(
             failing & (v.members_counted > 0) & ~v.income_below_standard,
             "income_above_standard,",
             "",
         ),
-        ibis.ifelse(failing & ~v.assets_ok, "assets_above_limit,", ""),
-        ibis.ifelse(failing & ~v.vehicles_ok, "vehicle,", ""),
-        ibis.ifelse(failing & ~v.commercial_ok, "commercial_property,", ""),
-        ibis.ifelse(failing & ~v.housing_ok, "housing,", ""),
+        ifelse(failing & ~v.assets_ok, "assets_above_limit,", ""),
+        ifelse(failing & ~v.vehicles_ok, "vehicle,", ""),
+        ifelse(failing & ~v.commercial_ok, "commercial_property,", ""),
+        ifelse(failing & ~v.housing_ok, "housing,", ""),
     ]
     joined = parts[0]
     for part in parts[1:]:
@@ -279,7 +276,7 @@ def dibao_amount_x12(v):
     standard = v.param("dibao.standard_monthly")
     n = v.members_counted
     increment = 12 * v.param("dibao.increment_share") * standard * v.increment_members
-    return ibis.cases(
+    return cases(
         (v.dibao_status == "eligible", 12 * standard * n - v.income_after_rigid_x12 + increment),
         (v.dibao_status == "gradual_exit", 12 * v.param("dibao.gradual_exit_share") * standard * n),
         (v.dibao_status == "single_person", 12 * v.sum("single_person_amount")),
