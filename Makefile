@@ -29,7 +29,7 @@ apt:
 
 $(BIN)/.synced: pyproject.toml uv.lock
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==0.13.8"
-	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	$(UV) sync --frozen --all-extras --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard src/minzheng/locale/*/LC_MESSAGES/*.po))
