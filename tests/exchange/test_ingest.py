@@ -206,20 +206,19 @@ def test_an_older_as_of_date_needs_backfill(store, steward, tmp_path):
 def test_a_crash_mid_load_leaves_the_previous_state(store, steward, files, monkeypatch):
     import minzheng.exchange.ingest as ingest
 
-    real = ingest.pq.write_table
+    real = ingest.validate
 
-    def crash(table, where, **kw):
-        if str(where).endswith("quarantine.parquet"):
-            raise OSError("disk full")
-        return real(table, where, **kw)
+    def crash(*args, **kwargs):
+        real(*args, **kwargs)  # both files are written into the hidden folder …
+        raise OSError("disk full")  # … and the process dies before it is moved into place
 
-    monkeypatch.setattr(ingest.pq, "write_table", crash)
+    monkeypatch.setattr(ingest, "validate", crash)
     with pytest.raises(OSError):
         load(steward, files["gbk"], mapping=files["mapping"])
     assert Delivery.objects.count() == 0
     deliveries = Path(store) / "deliveries" / "si_wages"
     assert not deliveries.exists() or list(deliveries.iterdir()) == []
-    monkeypatch.setattr(ingest.pq, "write_table", real)
+    monkeypatch.setattr(ingest, "validate", real)
     delivery, new = load(steward, files["gbk"], mapping=files["mapping"])
     assert new and delivery.rows == len(ROWS)
 

@@ -39,6 +39,7 @@ SUFFIXES = {
     ".xls": "excel",
     ".parquet": "parquet",
 }
+MEMORY_LIMIT = "6GB"  # DuckDB spills to disk beyond this (a province's feed is larger)
 ENCODINGS = ("utf-8", "gb18030")  # GB18030 reads every GBK and GB2312 file
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d")
 TRUE = ("true", "t", "1", "y", "yes", "是")
@@ -301,15 +302,21 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _read_parquet(path: Path) -> tuple[pa.Table, list[str]]:
-    try:
-        if path.is_dir():  # a Hive-partitioned dataset (county=<code>/…), as a lake holds
-            import pyarrow.dataset as ds
+@dataclass
+class ParquetSource:
+    """A Parquet file or Hive-partitioned folder read by DuckDB as it streams (never whole
+    in memory): every column as text, with the row's position in the dataset."""
 
-            partitioning = ds.partitioning(pa.schema([("county", pa.string())]), flavor="hive")
-            table = ds.dataset(path, format="parquet", partitioning=partitioning).to_table()
-        else:
-            table = pq.read_table(path)
+    sql: str
+    num_rows: int
+    column_names: list[str]
+
+
+def _read_parquet(path: Path) -> tuple[ParquetSource, list[str]]:
+    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    try:
+        metas = [pq.read_metadata(f) for f in files]
+        schema = pq.read_schema(files[0]) if files else pa.schema([])
     except (pa.ArrowInvalid, OSError) as exc:
         raise IngestError(
             "unreadable_parquet",
@@ -317,20 +324,38 @@ def _read_parquet(path: Path) -> tuple[pa.Table, list[str]]:
             file=path.name,
             error=shorten(str(exc).splitlines()[0]),
         ) from None
-    headers = list(table.column_names)
+    headers = list(schema.names)
+    hive = path.is_dir() and any("=" in f.parent.name for f in files)
+    if hive:
+        headers += [
+            f.parent.name.split("=")[0]
+            for f in files[:1]
+            if f.parent.name.split("=")[0] not in headers
+        ]
     _check_headers(path, headers)
-    if table.num_rows == 0:
+    total = sum(m.num_rows for m in metas)
+    if total == 0:
         raise IngestError(
             "no_rows", gettext_noop("%(file)s has headers but no rows."), file=path.name
         )
-    texts = {}
-    for name in headers:
-        column = table[name]
-        if pa.types.is_boolean(column.type):
-            column = pa.compute.if_else(column, "true", "false")
-        texts[name] = pa.compute.fill_null(column.cast(pa.string()), "")
-    texts[LINE] = pa.array(range(1, table.num_rows + 1), pa.int64())
-    return pa.table(texts), headers
+    # The row's position in the dataset: its file's offset (files in name order) plus its
+    # row in the file.
+    offsets, start = [], 0
+    for f, m in zip(files, metas, strict=True):
+        offsets.append(f"WHEN {_lit(f.as_posix())} THEN {start}")
+        start += m.num_rows
+    line = (
+        f"(CASE filename {' '.join(offsets)} END + file_row_number + 1)"
+        if len(files) > 1
+        else "(file_row_number + 1)"
+    )
+    listing = "[" + ", ".join(_lit(f.as_posix()) for f in files) + "]"
+    options = "filename = true, file_row_number = true" + (
+        ", hive_partitioning = true, hive_types_autocast = false" if hive else ""
+    )
+    columns = ", ".join(f"coalesce(CAST({_q(h)} AS VARCHAR), '') AS {_q(h)}" for h in headers)
+    sql = f"SELECT {columns}, {line} AS {LINE} FROM read_parquet({listing}, {options})"
+    return ParquetSource(sql, total, headers), headers
 
 
 def _check_headers(path: Path, headers: list[str]) -> None:
@@ -504,10 +529,13 @@ def validate(
     as_of: dt.date,
     county: str | None,
     known_counties: frozenset[str],
-) -> tuple[pa.Table, pa.Table, dict[str, int], list[int]]:
-    """(accepted rows typed as declared, quarantined rows as text with their reasons, reason
-    counts, the lines of a corrected quarantine that were accepted). Every row of `table` is
-    in exactly one of the two tables."""
+    out: Path,
+    spill: Path | None = None,
+) -> Result:
+    """Write `out/accepted.parquet` (the rows typed as declared) and
+    `out/quarantine.parquet` (the others, as the file had them, with their reasons); every
+    row of `table` is in exactly one of the two. DuckDB spills to `spill` beyond its memory
+    limit."""
     chosen = map_headers(path, headers, feed, mapping)
     if "county" not in chosen and county is None:
         raise IngestError(
@@ -515,9 +543,16 @@ def validate(
             gettext_noop("%(file)s has no county column: name the county with --county."),
             file=path.name,
         )
-    con = duckdb.connect(config={"threads": 2})
+    con = duckdb.connect(
+        config={"threads": 2, "memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False}
+    )
     con.execute("SET enable_progress_bar = false")
-    con.register("raw", table)
+    if spill is not None:
+        con.execute(f"SET temp_directory = {_lit(spill.as_posix())}")
+    if isinstance(table, ParquetSource):
+        con.execute(f"CREATE VIEW raw AS {table.sql}")
+    else:
+        con.register("raw", table)
     selects, reasons = [], []
     for column in feed.all_columns:
         if column.name in SET_BY_LOADER:
@@ -556,47 +591,55 @@ def validate(
             "CASE WHEN _malformed IS NOT NULL THEN [{'code': 'malformed_line', 'column': '', "
             f"'value': _malformed}}] ELSE {checks} END"
         )
-    header_cols = ", ".join(f"{_q(h)}" for h in headers)
+    carried = f", {_q(SOURCE_LINE)} AS _source_line" if SOURCE_LINE in headers else ""
     con.execute(
         f"CREATE TABLE checked AS SELECT {LINE}, {', '.join(selects)}, "
-        f"{checks} AS reasons, "
-        f"{header_cols} FROM raw"
+        f"{checks} AS reasons{carried} FROM raw"
     )
     # Rows with the same key: identical ones are one row (the others quarantined as
     # duplicates of the first); differing ones are all quarantined (which is right is unknown).
     if feed.key:
         _judge_duplicates(con, feed)
     else:
-        con.execute("CREATE TABLE judged AS SELECT * FROM checked")
-    declared = [c for c in feed.all_columns]
+        con.execute("CREATE VIEW judged AS SELECT * FROM checked")
     out_columns = ", ".join(
-        _lit(feed.department) + " AS department"
+        f"CAST({_lit(feed.department)} AS VARCHAR) AS department"
         if c.name == "department"
         else f"DATE '{as_of}' AS snapshot_date"
         if c.name == "snapshot_date"
-        else _q(c.name)
-        for c in declared
+        else f"CAST({_q(c.name)} AS {DUCKDB_TYPES[TYPES[c.type]]}) AS {_q(c.name)}"
+        for c in feed.all_columns
     )
-    accepted = con.sql(
-        f"SELECT {out_columns} FROM judged WHERE len(reasons) = 0 "
-        f"ORDER BY county, {_q(feed.subject)}, {LINE}"
-    ).to_arrow_table()
-    accepted = accepted.cast(_schema(feed))
-    text_cols = ", ".join(f"CAST({_q(h)} AS VARCHAR) AS {_q(h)}" for h in headers)
-    quarantined = con.sql(
-        f"SELECT {LINE} AS line, reasons, {text_cols} FROM judged WHERE len(reasons) > 0 "
-        f"ORDER BY {LINE}"
-    ).to_arrow_table()
+    con.execute(
+        f"COPY (SELECT {out_columns} FROM judged WHERE len(reasons) = 0) "
+        f"TO {_lit((out / 'accepted.parquet').as_posix())} (FORMAT parquet, COMPRESSION zstd)"
+    )
+    text_cols = ", ".join(f"CAST(r.{_q(h)} AS VARCHAR) AS {_q(h)}" for h in headers)
+    con.execute(
+        f"COPY (SELECT j.{LINE} AS line, j.reasons, {text_cols} FROM "
+        f"(SELECT {LINE}, reasons FROM judged WHERE len(reasons) > 0) j "
+        f"JOIN raw r ON r.{LINE} IS NOT DISTINCT FROM j.{LINE} ORDER BY line) "
+        f"TO {_lit((out / 'quarantine.parquet').as_posix())} (FORMAT parquet, COMPRESSION zstd)"
+    )
+    accepted, quarantined = con.execute(
+        "SELECT count(*) FILTER (WHERE len(reasons) = 0), count(*) FILTER (WHERE len(reasons) > 0) "
+        "FROM judged"
+    ).fetchall()[0]
+    counties = [
+        c
+        for (c,) in con.execute(
+            "SELECT DISTINCT county FROM judged WHERE len(reasons) = 0 ORDER BY 1"
+        ).fetchall()
+    ]
     resolved = (
         [
             int(v)
             for (v,) in con.execute(
-                f"SELECT DISTINCT TRY_CAST({_q(SOURCE_LINE)} AS BIGINT) FROM judged "
-                f"WHERE len(reasons) = 0 AND TRY_CAST({_q(SOURCE_LINE)} AS BIGINT) IS NOT NULL "
-                "ORDER BY 1"
+                "SELECT DISTINCT TRY_CAST(_source_line AS BIGINT) AS v FROM judged "
+                "WHERE len(reasons) = 0 AND v IS NOT NULL ORDER BY 1"
             ).fetchall()
         ]
-        if SOURCE_LINE in headers
+        if carried
         else []
     )
     counts = dict(
@@ -605,9 +648,11 @@ def validate(
         ).fetchall()
     )
     con.close()
-    if accepted.num_rows + quarantined.num_rows != table.num_rows:  # pragma: no cover
+    if accepted + quarantined != table.num_rows:  # pragma: no cover
         raise AssertionError("rows lost in validation")
-    return accepted, quarantined, counts, resolved
+    return Result(
+        feed.name, table.num_rows, accepted, quarantined, counties, None, counts, resolved
+    )
 
 
 def _judge_duplicates(con, feed: Feed) -> None:
@@ -652,6 +697,18 @@ def _schema(feed: Feed) -> pa.Schema:
     return pa.schema([(c.name, types[TYPES[c.type]]) for c in feed.all_columns])
 
 
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "date32": "DATE",
+    "decimal128(14, 2)": "DECIMAL(14, 2)",
+    "int8": "TINYINT",
+    "int16": "SMALLINT",
+    "int32": "INTEGER",
+    "bool": "BOOLEAN",
+    "double": "DOUBLE",
+}
+
+
 def ingest(
     path: Path,
     feed_name: str,
@@ -675,30 +732,30 @@ def ingest(
     feed = FEEDS[feed_name]
     path = Path(path)
     table, headers, used = read_file(path, encoding)
-    accepted, quarantined, reasons, resolved = validate(
-        table, path, headers, feed, mapping or Mapping(), as_of, county, known_counties
-    )
     out = Path(out)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        pq.write_table(accepted, tmp / "accepted.parquet", compression="zstd")
-        pq.write_table(quarantined, tmp / "quarantine.parquet", compression="zstd")
+        result = validate(
+            table,
+            path,
+            headers,
+            feed,
+            mapping or Mapping(),
+            as_of,
+            county,
+            known_counties,
+            tmp,
+            spill=tmp.parent / f".spill-{os.getpid()}",
+        )
         if out.exists():
             shutil.rmtree(out)
         os.rename(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    counties = sorted(set(accepted["county"].to_pylist()))
-    return Result(
-        feed_name,
-        table.num_rows,
-        accepted.num_rows,
-        quarantined.num_rows,
-        counties,
-        used,
-        reasons,
-        resolved,
-    )
+    finally:
+        shutil.rmtree(tmp.parent / f".spill-{os.getpid()}", ignore_errors=True)
+    result.encoding = used
+    return result
