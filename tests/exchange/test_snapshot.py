@@ -62,6 +62,17 @@ def test_the_synthetic_province_loads_and_screens_through_a_snapshot(
         ).fetchall()[0][0]
         assert count == lake_rows, feed
 
+    # A check made on the snapshot says which snapshot it read.
+    from minzheng.policy.engine import Engine
+    from minzheng.policy.explain import Explainer
+    from minzheng.verification.lookup import Lookup
+    from minzheng.verification.report import build_report
+
+    lookup = Lookup(services.current_lake())
+    household = lookup.households_in("33", 1)[0]["household_id"]
+    report = build_report(lookup, Explainer(Engine()), household, AS_OF, today=dt.date(2021, 6, 30))
+    assert report["snapshot"] == record.name and report["household_id"] == household
+
     out_snapshot, out_lake = tmp_path / "from_snapshot", tmp_path / "from_lake"
     args = ["screen", "--date", "2020-12-31"]
     first = runner.invoke(app, [*args, "--out", str(out_snapshot)])

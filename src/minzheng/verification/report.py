@@ -525,6 +525,8 @@ def build_report(
     return {
         "household_id": household_id,
         "date": date.isoformat(),
+        # the data it was made from: the snapshot's name (empty for a lake folder)
+        "snapshot": lookup.manifest.get("snapshot", ""),
         "village_code": house_row["village_code"],
         "township_code": house_row["township_code"],
         "county": house_row["county"],
