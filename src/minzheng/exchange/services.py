@@ -170,14 +170,14 @@ def masked_reasons(feed: str, reasons: list[dict]) -> list[dict]:
     from minzheng.exchange.feeds import mask_value
 
     declared = FEEDS.get(feed)
+    masks = {c.name: c.mask for c in declared.all_columns} if declared else {}
     out = []
     for reason in reasons:
-        column = reason.get("column") or ""
         if reason.get("code") in LINE_VALUED:
             out.append(dict(reason))
             continue
-        known = declared is not None and column in declared.column_names
-        mask = declared.column(column).mask if known else "code"  # type: ignore[union-attr]
+        # An undeclared column (or none: a malformed line) is masked like a code.
+        mask = masks.get(reason.get("column") or "", "code")
         out.append(reason | {"value": mask_value(mask, reason.get("value"))})
     return out
 
