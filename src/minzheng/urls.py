@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("verification/", include("minzheng.verification.urls")),
+    path("exchange/", include("minzheng.exchange.urls")),
     path("", include("minzheng.web.urls")),
 ]
 

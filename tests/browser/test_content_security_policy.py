@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, _user
+from tests.exchange.conftest import deliver
 
 from .test_login_flow import _log_in
 
@@ -49,4 +50,22 @@ def test_the_language_switch_and_the_household_box_work_without_inline_script(
     with page.expect_navigation():
         page.select_option("select[name=language]", "en")
     assert page.get_attribute("html", "lang") == "en"
+    assert violations == []
+
+
+def test_the_data_stewards_page_works_without_inline_script(
+    page, live_server, regions, settings, tmp_path
+):
+    settings.EXCHANGE_DIR = tmp_path / "exchange"
+    steward = _user("st_browser", "data_steward", "330000")
+    deliver(steward, tmp_path / "in", ["330102198001010019,2020-06-02,330102"])
+    violations = _violations(page)
+    _log_in(page, live_server, steward.username, PASSWORD)
+    page.click("[data-testid=nav-exchange]")
+    page.wait_for_selector("[data-testid=freshness]")
+    with page.expect_navigation():  # the feed filter submits itself (site.js)
+        page.select_option("[data-testid=feed-filter] select", "deaths")
+    assert "feed=deaths" in page.url
+    page.click("[data-testid=quarantine-link]")
+    page.wait_for_selector("[data-testid=quarantine]")
     assert violations == []

@@ -19,10 +19,9 @@ from minzheng.exchange import services
 from minzheng.exchange.ingest import IngestError
 from minzheng.exchange.models import Delivery
 
-from ..conftest import _user
+from .conftest import GOOD_IDS
 
 AS_OF = dt.date(2020, 12, 31)
-GOOD_IDS = ["11010519491231002X", "330102198001010018", "33010219900202001X"]
 # 人社's own headers, in Chinese, and its own codes for "insured"
 MAPPING = """
 feeds:
@@ -64,17 +63,6 @@ EXPECTED_REASONS = {
     12: "duplicate",
     13: "malformed_line",
 }
-
-
-@pytest.fixture
-def store(settings, tmp_path):
-    settings.EXCHANGE_DIR = tmp_path / "exchange"
-    return settings.EXCHANGE_DIR
-
-
-@pytest.fixture
-def steward(regions):
-    return _user("steward_zj", "data_steward", "330000")
 
 
 @pytest.fixture

@@ -51,3 +51,37 @@ def test_anonymous_and_inactive_users_see_nothing(caseworker):
     assert not Region.objects.for_user(AnonymousUser()).exists()
     caseworker.is_active = False
     assert not Region.objects.for_user(caseworker).exists()
+
+
+def test_a_record_of_several_counties_is_in_the_scope_of_each(
+    approver, outsider_admin, province_admin, caseworker
+):
+    from minzheng.exchange.models import Delivery
+
+    def delivery(name: str, counties: list[str]) -> Delivery:
+        return Delivery.objects.create(
+            feed="deaths",
+            department="卫健",
+            file_name=name,
+            sha256=name,
+            size=1,
+            as_of="2020-12-31",
+            counties=counties,
+            rows=1,
+            accepted=1,
+            quarantined=0,
+            folder=name,
+        )
+
+    both = delivery("both", ["330102", "330106"])
+    shangcheng = delivery("shangcheng", ["330102"])
+    nowhere = delivery("nowhere", [])  # every row quarantined: no county is known
+
+    def seen(user) -> set[str]:
+        return set(Delivery.objects.for_user(user).values_list("file_name", flat=True))
+
+    assert seen(approver) == {both.file_name, shangcheng.file_name}
+    assert seen(outsider_admin) == {both.file_name}
+    assert seen(province_admin) == {both.file_name, shangcheng.file_name, nowhere.file_name}
+    # As for a record of one region: a county's record is not in a township's scope.
+    assert seen(caseworker) == set()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from minzheng.audit.models import AuditEvent
 from minzheng.verification import services
 from minzheng.verification.models import Consent
+from tests.exchange.conftest import deliver
 from tests.verification.conftest import AS_OF, household_in
 from tests.verification.test_web import consent_all
 
@@ -34,6 +35,8 @@ PERSONAL_API = row(401, 200, 200, 404, 403, 403, 403)
 EVERYONE = row(302, 200, 200, 200, 200, 200, 200)
 ADMIN_ONLY = row(302, 302, 302, 302, 302, 302, 200)  # others are sent to the admin login
 ADMIN_REFUSED = row(302, 302, 302, 302, 302, 302, 403)
+# The data steward's pages: the province's steward; every other role is refused.
+STEWARD = row(302, 403, 403, 403, 403, 200, 403)
 
 # (method, URL pattern) → expected status per persona. URL patterns as Django knows them;
 # the values for their parameters come from `urls` below.
@@ -56,6 +59,10 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "verification/consents/<int:consent_id>/revoke/"): row(
         302, 302, 403, 404, 403, 403, 403
     ),
+    # --- data steward's pages (数据管理) ---
+    ("GET", "exchange/"): STEWARD,
+    ("GET", "exchange/freshness/<str:feed>/"): STEWARD,
+    ("GET", "exchange/deliveries/<int:delivery_id>/quarantine/"): STEWARD,
     # --- API ---
     ("GET", "api/openapi.json"): row(302, 200, 200, 200, 200, 200, 200),
     ("GET", "api/docs"): row(302, 200, 200, 200, 200, 200, 200),
@@ -164,7 +171,7 @@ def test_every_route_and_api_operation_has_a_row():
 
 
 def test_each_persona_gets_exactly_what_the_matrix_says(
-    verify_settings, client, everyone, lookup, caseworker
+    verify_settings, client, everyone, lookup, caseworker, tmp_path
 ):
     home = household_in(lookup, "330102001")
     consent_all(caseworker, home, lookup)
@@ -172,6 +179,8 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
     consent = Consent.objects.filter(household_id=home).first()
     member = lookup.household(home).members[0]["id_number"]
     group = Group.objects.create(name="county approvers")
+    verify_settings.EXCHANGE_DIR = tmp_path / "exchange"
+    delivery = deliver(everyone["steward"], tmp_path / "in", ["123,2020-01-01,330102"])
     event = AuditEvent.objects.order_by("-seq").first()
     values = {
         "household_id": home,
@@ -182,6 +191,8 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "app_label": "accounts",
         "url": "no-such-page/",
         "content_type_id": "1",
+        "feed": "deaths",
+        "delivery_id": str(delivery.pk),
     }
     object_ids = {
         "auth/group": group.pk,

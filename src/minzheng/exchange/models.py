@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from minzheng.regions.scoping import RegionScopedQuerySet
+
 
 class Delivery(models.Model):
     """One file of one feed, validated: its accepted and quarantined rows are Parquet files
@@ -42,6 +44,11 @@ class Delivery(models.Model):
         related_name="+",
     )
     loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
+
+    # In a user's scope when one of its counties is (the scope layer, minzheng.regions.scoping).
+    region_lookup = "counties"
+    region_lookup_is_list = True
+    objects = RegionScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("delivery")

@@ -9,17 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from minzheng.accounts import roles
 from minzheng.accounts.permissions import require
-from minzheng.audit.services import audit_record
+from minzheng.audit.services import audit_record, audit_record_many, refusal_record
 from minzheng.exchange.feeds import FEEDS
 from minzheng.exchange.ingest import IngestError, Mapping, ingest, sha256
 from minzheng.exchange.models import Delivery
-from minzheng.lib.i18n import gettext_noop, shorten
+from minzheng.lib.i18n import RequestError, gettext_noop, shorten
 from minzheng.policy.household import counties as known_counties
+
+
+class DeliveryError(RequestError):
+    """A request about a delivery refused (the page shows it with its status)."""
 
 
 def load_delivery(
@@ -154,17 +160,99 @@ def outstanding(delivery: Delivery) -> list[dict]:
     return [r for r in rows.to_pylist() if r["line"] not in done]
 
 
+# Reasons whose value is the other lines of the same key, not a value of the row.
+LINE_VALUED = frozenset({"duplicate", "duplicate_conflict"})
+
+
 def masked_reasons(feed: str, reasons: list[dict]) -> list[dict]:
-    """Reasons with each offending value masked as its column is (数据分级)."""
+    """Reasons with each offending value masked as its column is (数据分级); the line numbers
+    of a duplicate are shown as they are."""
     from minzheng.exchange.feeds import mask_value
 
-    declared = FEEDS[feed]
+    declared = FEEDS.get(feed)
+    masks = {c.name: c.mask for c in declared.all_columns} if declared else {}
     out = []
     for reason in reasons:
-        column = reason.get("column") or ""
-        mask = declared.column(column).mask if column in declared.column_names else "code"
+        if reason.get("code") in LINE_VALUED:
+            out.append(dict(reason))
+            continue
+        # An undeclared column (or none: a malformed line) is masked like a code.
+        mask = masks.get(reason.get("column") or "", "code")
         out.append(reason | {"value": mask_value(mask, reason.get("value"))})
     return out
+
+
+def quarantine_read(
+    *, user: Any, request: HttpRequest | None, delivery_id: int, page: int | str | None
+) -> tuple[Delivery, Page]:
+    """One page of a delivery's outstanding quarantine (line and reasons, values masked by the
+    caller), for a steward whose scope meets the delivery's counties. Shown rows are a read of
+    personal data: audited in each county of the delivery, so that each county's
+    administrators see it. Out of scope or unknown: 404, the refusal audited."""
+    from minzheng.exchange import selectors
+
+    require(
+        user,
+        roles.VIEW_DELIVERY,
+        request=request,
+        object_type="delivery",
+        object_id=str(delivery_id),
+    )
+    delivery = selectors.delivery_in_scope(user, delivery_id)
+    if delivery is None:
+        refusal_record(
+            actor=user,
+            request=request,
+            action="read_personal",
+            object_type="delivery",
+            object_id=str(delivery_id),
+            reason="not_found_or_out_of_scope",
+        )
+        raise DeliveryError(
+            "delivery_not_found",
+            gettext_noop("Delivery %(id)s does not exist or is outside your scope."),
+            status=404,
+            id=delivery_id,
+        )
+    import duckdb
+
+    try:
+        shown = Paginator(
+            selectors.QuarantineRows(delivery), selectors.QUARANTINE_PAGE_SIZE
+        ).get_page(page)
+    except duckdb.Error:
+        raise DeliveryError(
+            "quarantine_unreadable",
+            gettext_noop(
+                "The quarantine of delivery %(id)s cannot be read: its files are missing "
+                "from the exchange store."
+            ),
+            status=503,
+            id=delivery.pk,
+        ) from None
+    if shown.object_list:
+        lines = [row["line"] for row in shown.object_list]
+        regions = delivery.counties or [getattr(user, "region_id", None) or ""]
+        audit_record_many(
+            actor=user,
+            request=request,
+            events=[
+                {
+                    "action": "read_personal",
+                    "object_type": "delivery",
+                    "object_id": str(delivery.pk),
+                    "region_code": code,
+                    "detail": {
+                        "fields": ["quarantine"],
+                        "unmasked": False,
+                        "lines": [min(lines), max(lines)],
+                        "rows": len(lines),
+                    },
+                }
+                for code in regions
+            ],
+        )
+    return delivery, shown
 
 
 def export_quarantine(user: Any, delivery: Delivery, out: Path) -> int:

@@ -4,6 +4,10 @@ A region-scoped model names, in `region_lookup`, the lookup path to the region c
 belongs to (``"code"``, ``"region__code"``, ``"region_code"``) and uses
 `RegionScopedQuerySet` as its default manager. Views, the API, the admin and the CLI
 ask ``Model.objects.for_user(user)``; none filters by region on its own.
+
+A record that concerns several regions (a department's delivery covers counties) names a
+JSON list of codes and sets ``region_lookup_is_list = True``: it is in a subtree when one
+of its codes is, and a list naming no region belongs to the root (the province) alone.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
+from django.db.models.functions import Cast
+from django.db.models.lookups import Contains
 
 if TYPE_CHECKING:
     from minzheng.regions.models import Region
@@ -22,6 +28,8 @@ class RegionScopedQuerySet(models.QuerySet):
     def within(self, region: Region) -> Self:
         """Rows whose region lies in `region`'s subtree (the region itself included)."""
         lookup = self.model.region_lookup  # type: ignore[attr-defined]
+        if getattr(self.model, "region_lookup_is_list", False):
+            return self.filter(_any_code_within(lookup, region))
         return self.filter(**{f"{lookup}__startswith": region.prefix})
 
     def for_user(self, user: Any) -> Self:
@@ -30,6 +38,16 @@ class RegionScopedQuerySet(models.QuerySet):
         if region is None:
             return self.none()
         return self.within(region)
+
+
+def _any_code_within(lookup: str, region: Region) -> models.Q:
+    """A JSON list of region codes naming one in `region`'s subtree. Searched in the list's
+    JSON text, which SQLite and PostgreSQL both give: each code is a JSON string, so each
+    starts right after a quote (`["330102", "330106"]`), and codes are digits only."""
+    condition = models.Q(Contains(Cast(lookup, models.TextField()), f'"{region.prefix}'))
+    if region.parent_id is None:  # the root also holds the rows that name no region
+        condition |= models.Q(**{lookup: []})
+    return condition
 
 
 def user_scope(user: Any) -> Region | None:
