@@ -26,6 +26,7 @@ import yaml
 from minzheng.exchange.feeds import FEEDS, TYPES, Column, Feed
 from minzheng.lib.i18n import TranslatableError, gettext_noop, shorten
 from minzheng.lib.idcard import CHECK_CHARS, WEIGHTS
+from minzheng.policy.backends import duckdb_memory
 
 LINE = "_line"  # the row's line in the file (CSV: physical line; Excel: sheet row)
 # In a corrected quarantine file (minzheng feed quarantine --out): the line it corrects.
@@ -39,7 +40,6 @@ SUFFIXES = {
     ".xls": "excel",
     ".parquet": "parquet",
 }
-MEMORY_LIMIT = "6GB"  # DuckDB spills to disk beyond this (a province's feed is larger)
 ENCODINGS = ("utf-8", "gb18030")  # GB18030 reads every GBK and GB2312 file
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d")
 TRUE = ("true", "t", "1", "y", "yes", "是")
@@ -544,7 +544,7 @@ def validate(
             file=path.name,
         )
     con = duckdb.connect(
-        config={"threads": 2, "memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False}
+        config={"threads": 2, "memory_limit": duckdb_memory(), "preserve_insertion_order": False}
     )
     con.execute("SET enable_progress_bar = false")
     if spill is not None:

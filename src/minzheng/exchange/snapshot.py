@@ -27,6 +27,7 @@ from minzheng import __version__
 from minzheng.exchange.feeds import ENGINE_FEEDS, FEEDS
 from minzheng.exchange.ingest import _schema
 from minzheng.lib.i18n import TranslatableError, gettext_noop
+from minzheng.policy.backends import duckdb_memory
 
 CURRENT = "CURRENT"
 INPUTS = "_inputs"
@@ -95,7 +96,14 @@ def build(
     tmp.mkdir()
     steps = len(FEEDS) + 2
     try:
-        con = duckdb.connect(config={"threads": threads, "preserve_insertion_order": False})
+        con = duckdb.connect(
+            config={
+                "threads": threads,
+                "preserve_insertion_order": False,
+                "memory_limit": duckdb_memory(),
+            }
+        )
+        con.execute(f"SET temp_directory = '{(tmp / '.spill').as_posix()}'")
         con.execute("SET enable_progress_bar = false")
         rows = {}
         for i, feed_name in enumerate(FEEDS, start=1):
@@ -122,6 +130,7 @@ def build(
             json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
             encoding="utf-8",
         )
+        shutil.rmtree(tmp / ".spill", ignore_errors=True)
         build_index(tmp, threads=threads)
         if progress:
             progress(steps - 1, steps, "index")
@@ -165,27 +174,31 @@ def _write_feed(con, folder: Path, feed_name: str, parts: list[tuple[Path, list[
     return con.execute(f"SELECT count(*) FROM ({selects})").fetchall()[0][0]
 
 
-def build_inputs(lake: Path, as_of: dt.date) -> None:
+def build_inputs(lake: Path, as_of: dt.date, max_persons: int = 3_000_000) -> None:
     """The engine's per-person and per-household inputs at `as_of`, one row per person
-    sorted by household, partitioned by county (what screening at that date reads)."""
+    sorted by household, partitioned by county (what screening at that date reads), built
+    in chunks of counties as screening is, so that memory stays bounded."""
     import ibis
 
+    from minzheng.policy.backends import connect
     from minzheng.policy.lake import lake_inputs, open_feeds
+    from minzheng.policy.screen import county_chunks
 
-    con = ibis.duckdb.connect(threads=2)
+    con = connect("duckdb", threads=2)
     con.raw_sql("SET enable_progress_bar = false")
-    persons, households = lake_inputs(open_feeds(con, lake), as_of)
-    for name, table, order in (
-        ("persons", persons, ["county", "household_id", "person_id"]),
-        ("households", households, ["county", "household_id"]),
-    ):
-        folder = Path(lake) / INPUTS / name
-        folder.parent.mkdir(exist_ok=True)
-        sql = ibis.to_sql(table.order_by(order), dialect="duckdb")
-        con.raw_sql(
-            f"COPY ({sql}) TO '{folder.as_posix()}' (FORMAT parquet, PARTITION_BY (county), "
-            "COMPRESSION zstd)"
-        )
+    for i, (counties, _persons) in enumerate(county_chunks(lake, max_persons)):
+        persons, households = lake_inputs(open_feeds(con, lake, counties), as_of)
+        for name, table, order in (
+            ("persons", persons, ["county", "household_id", "person_id"]),
+            ("households", households, ["county", "household_id"]),
+        ):
+            folder = Path(lake) / INPUTS / name
+            folder.mkdir(parents=True, exist_ok=True)
+            sql = ibis.to_sql(table.order_by(order), dialect="duckdb")
+            con.raw_sql(
+                f"COPY ({sql}) TO '{folder.as_posix()}' (FORMAT parquet, PARTITION_BY (county), "
+                f"COMPRESSION zstd, OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part_{i}_{{i}}')"
+            )
     (Path(lake) / INPUTS / "_date").write_text(as_of.isoformat() + "\n", encoding="utf-8")
 
 

@@ -14,12 +14,17 @@ from minzheng.policy.errors import BackendError
 BACKENDS = ("duckdb", "pyspark")
 
 
+def duckdb_memory() -> str:
+    """The memory DuckDB may take before it spills (MINZHENG_DUCKDB_MEMORY, default 6GB)."""
+    return os.environ.get("MINZHENG_DUCKDB_MEMORY", "6GB")
+
+
 def connect(name: str = "duckdb", **options) -> ibis.BaseBackend:
     """An Ibis connection to a backend by name."""
     if name == "duckdb":
         # DuckDB takes 80% of the machine's memory by default; a platform shares the machine.
         # Beyond the limit it spills to a temporary folder; row order is never relied upon.
-        options.setdefault("memory_limit", os.environ.get("MINZHENG_DUCKDB_MEMORY", "6GB"))
+        options.setdefault("memory_limit", duckdb_memory())
         options.setdefault("temp_directory", str(Path(tempfile.gettempdir()) / "minzheng-duckdb"))
         options.setdefault("preserve_insertion_order", False)
         return ibis.duckdb.connect(**options)

@@ -16,6 +16,7 @@ import duckdb
 
 from minzheng.exchange.feeds import FEEDS, LOOKUP_FEEDS
 from minzheng.lib.i18n import gettext_noop
+from minzheng.policy.backends import duckdb_memory
 from minzheng.policy.errors import BackendError
 from minzheng.policy.lake import lake_manifest
 
@@ -31,7 +32,14 @@ def build_index(lake: Path, *, threads: int = 2) -> Path:
     final = Path(lake) / INDEX
     tmp = Path(lake) / f".{INDEX}.tmp-{os.getpid()}"
     tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp), config={"threads": threads, "preserve_insertion_order": True})
+    con = duckdb.connect(
+        str(tmp),
+        config={
+            "threads": threads,
+            "preserve_insertion_order": True,
+            "memory_limit": duckdb_memory(),
+        },
+    )
     con.execute("SET enable_progress_bar = false")
     try:
         for table, key in KEYS.items():
