@@ -13,27 +13,21 @@ import pyarrow.dataset as ds
 import pytest
 
 from minzheng.exchange import feeds as declared
-from minzheng.exchange.feeds import ENGINE_FEEDS, FEEDS, LOOKUP_FEEDS, TYPES, render_docs
+from minzheng.exchange.feeds import (
+    ENGINE_FEEDS,
+    FEEDS,
+    LOOKUP_FEEDS,
+    TYPES,
+    arrow_schema,
+    render_docs,
+)
 from minzheng.policy import lake as policy_lake
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def arrow_type(type_name: str) -> pa.DataType:
-    return {
-        "string": pa.string(),
-        "date32": pa.date32(),
-        "decimal128(14, 2)": pa.decimal128(14, 2),
-        "int8": pa.int8(),
-        "int16": pa.int16(),
-        "int32": pa.int32(),
-        "bool": pa.bool_(),
-        "double": pa.float64(),
-    }[TYPES[type_name]]
-
-
 def declared_schema(name: str) -> pa.Schema:
-    return pa.schema([(c.name, arrow_type(c.type)) for c in FEEDS[name].all_columns])
+    return arrow_schema(FEEDS[name])
 
 
 @pytest.mark.lake
@@ -106,6 +100,12 @@ def test_a_column_name_means_the_same_codes_in_every_feed():
                     column.name,
                     code,
                 )
+
+
+def test_every_type_has_its_storage_in_arrow_and_duckdb():
+    assert set(declared.DUCKDB_TYPES) == set(TYPES)
+    for feed in FEEDS.values():
+        assert len(arrow_schema(feed)) == len(feed.all_columns)
 
 
 def test_every_feed_declares_its_key_and_subject_among_its_columns():

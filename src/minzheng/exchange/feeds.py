@@ -49,6 +49,20 @@ TYPES = {
     "bool": "bool",
     "double": "double",
 }
+# The same types in DuckDB's SQL (the loader writes accepted rows with them).
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "id_number": "VARCHAR",
+    "household_id": "VARCHAR",
+    "region": "VARCHAR",
+    "date": "DATE",
+    "money": "DECIMAL(14, 2)",
+    "int8": "TINYINT",
+    "int16": "SMALLINT",
+    "int32": "INTEGER",
+    "bool": "BOOLEAN",
+    "double": "DOUBLE",
+}
 # How a column is masked for a reader without the unmask permission.
 MASKS = ("id", "name", "date", "code")
 
@@ -844,6 +858,23 @@ def feed(name: str) -> Feed:
         return FEEDS[name]
     except KeyError:
         raise KeyError(f"unknown feed {name!r}; known: {', '.join(FEEDS)}") from None
+
+
+def arrow_schema(feed: Feed):
+    """The feed's columns as an Arrow schema (as its Parquet files hold them)."""
+    import pyarrow as pa
+
+    types = {
+        "string": pa.string(),
+        "date32": pa.date32(),
+        "decimal128(14, 2)": pa.decimal128(14, 2),
+        "int8": pa.int8(),
+        "int16": pa.int16(),
+        "int32": pa.int32(),
+        "bool": pa.bool_(),
+        "double": pa.float64(),
+    }
+    return pa.schema([(c.name, types[TYPES[c.type]]) for c in feed.all_columns])
 
 
 def mask_value(mask: str | None, value: object) -> object:

@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
 
-from minzheng.exchange.feeds import FEEDS, TYPES, Column, Feed
+from minzheng.exchange.feeds import DUCKDB_TYPES, FEEDS, Column, Feed
 from minzheng.lib.i18n import TranslatableError, gettext_noop, shorten
 from minzheng.lib.idcard import CHECK_CHARS, WEIGHTS
 from minzheng.policy.backends import duckdb_memory
@@ -607,7 +607,7 @@ def validate(
         if c.name == "department"
         else f"DATE '{as_of}' AS snapshot_date"
         if c.name == "snapshot_date"
-        else f"CAST({_q(c.name)} AS {DUCKDB_TYPES[TYPES[c.type]]}) AS {_q(c.name)}"
+        else f"CAST({_q(c.name)} AS {DUCKDB_TYPES[c.type]}) AS {_q(c.name)}"
         for c in feed.all_columns
     )
     con.execute(
@@ -681,32 +681,6 @@ def _judge_duplicates(con, feed: Feed) -> None:
         FROM checked c LEFT JOIN groups g ON {join}
         """
     )
-
-
-def _schema(feed: Feed) -> pa.Schema:
-    types = {
-        "string": pa.string(),
-        "date32": pa.date32(),
-        "decimal128(14, 2)": pa.decimal128(14, 2),
-        "int8": pa.int8(),
-        "int16": pa.int16(),
-        "int32": pa.int32(),
-        "bool": pa.bool_(),
-        "double": pa.float64(),
-    }
-    return pa.schema([(c.name, types[TYPES[c.type]]) for c in feed.all_columns])
-
-
-DUCKDB_TYPES = {
-    "string": "VARCHAR",
-    "date32": "DATE",
-    "decimal128(14, 2)": "DECIMAL(14, 2)",
-    "int8": "TINYINT",
-    "int16": "SMALLINT",
-    "int32": "INTEGER",
-    "bool": "BOOLEAN",
-    "double": "DOUBLE",
-}
 
 
 def ingest(

@@ -24,8 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from minzheng import __version__
-from minzheng.exchange.feeds import ENGINE_FEEDS, FEEDS
-from minzheng.exchange.ingest import _schema
+from minzheng.exchange.feeds import ENGINE_FEEDS, FEEDS, arrow_schema
 from minzheng.lib.i18n import TranslatableError, gettext_noop
 from minzheng.policy.backends import duckdb_memory
 
@@ -153,7 +152,7 @@ def _write_feed(con, folder: Path, feed_name: str, parts: list[tuple[Path, list[
     if not parts:
         # No delivery yet: an empty table of the declared columns, so that readers still
         # find every feed (the manifest lists it as missing).
-        schema = _schema(feed)
+        schema = arrow_schema(feed)
         target = folder / "county=000000"
         target.mkdir(parents=True)
         empty = pa.Table.from_pylist([], schema).drop_columns(["county"])
