@@ -204,6 +204,14 @@ def users_create(
     typer.echo(f"✓ created {user.username} ({user.role}, {user.region})")
 
 
+def _ljust(text: str, width: int) -> str:
+    """Pad to `width` terminal columns: a Chinese character takes two."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(width - used, 0)
+
+
 class _ProgressBar:
     """A rich progress bar that appears with the first progress report (not before errors)."""
 
@@ -431,13 +439,15 @@ def screen(
             )
     except PolicyError as exc:
         raise _fail(str(exc)) from None
+    from minzheng.lib.divisions import labelled
+
     typer.echo(
-        f"{'city':<8}{'households':>12}{'dibao hh':>10}{'persons':>10}{'dibao cost':>15}"
+        f"{'city':<16}{'households':>12}{'dibao hh':>10}{'persons':>10}{'dibao cost':>15}"
         f"{'dibian hh':>10}{'tekun hh':>9}{'all monthly':>15}{'one-off':>14}{'medical ref':>12}"
     )
     for r in rows:
         typer.echo(
-            f"{r['city']:<8}{r['households']:>12,}{r['dibao_households']:>10,}"
+            f"{_ljust(labelled(r['city']), 16)}{r['households']:>12,}{r['dibao_households']:>10,}"
             f"{r['dibao_persons']:>10,}{r['dibao_monthly_cost']:>15,.2f}"
             f"{r.get('dibian_households', 0):>10,}{r.get('tekun_households', 0):>9,}"
             f"{r.get('monthly_total') or 0:>15,.2f}{r.get('one_off_total') or 0:>14,.2f}"

@@ -34,7 +34,7 @@ def steward(regions):
 
 def rows(folder) -> list[tuple]:
     return duckdb.sql(
-        f"SELECT * EXCLUDE (county) FROM read_parquet('{folder}/*.parquet') ORDER BY household_id"
+        f"SELECT * EXCLUDE (county) FROM read_parquet('{folder}/**/*.parquet') ORDER BY household_id"
     ).fetchall()
 
 

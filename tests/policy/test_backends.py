@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from minzheng.policy.backends import connect
+from minzheng.policy.backends import connect, spark_session
 from minzheng.policy.engine import Engine
 from minzheng.policy.errors import BackendError
 from minzheng.policy.lake import lake_inputs, open_feeds
@@ -75,3 +75,92 @@ def test_pyspark_gives_identical_results(engine, small_lake, duckdb_rows):
 def test_an_unknown_backend_is_a_clear_error():
     with pytest.raises(BackendError, match="sqlite"):
         connect("sqlite")
+
+
+class _Builder:
+    """Records how `spark_session` configures Spark, without starting a JVM."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.calls: dict[str, object] = {"config": {}}
+        self.fail = fail
+
+    def remote(self, url):
+        self.calls["remote"] = url
+        return self
+
+    def master(self, url):
+        self.calls["master"] = url
+        return self
+
+    def appName(self, name):
+        return self
+
+    def config(self, key, value):
+        self.calls["config"][key] = value
+        return self
+
+    def getOrCreate(self):
+        if self.fail:
+            raise self.fail
+        return self
+
+    @property
+    def sparkContext(self):
+        return self
+
+    def setLogLevel(self, level):
+        pass
+
+
+@pytest.fixture
+def builder(monkeypatch):
+    import pyspark.sql
+
+    for name in ("MINZHENG_SPARK_REMOTE", "MINZHENG_SPARK_MASTER", "PYSPARK_GATEWAY_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    fake = _Builder()
+    monkeypatch.setattr(pyspark.sql, "SparkSession", type("SparkSession", (), {"builder": fake}))
+    return fake
+
+
+def test_a_spark_connect_url_from_the_environment_reaches_the_session(builder, monkeypatch):
+    monkeypatch.setenv("MINZHENG_SPARK_REMOTE", "sc://spark.example.gov.cn:15002")
+    spark_session()
+    assert builder.calls["remote"] == "sc://spark.example.gov.cn:15002"
+
+
+def test_spark_connect_keeps_the_settings_the_results_depend_on(builder, monkeypatch):
+    monkeypatch.setenv("MINZHENG_SPARK_REMOTE", "sc://spark.example.gov.cn:15002")
+    spark_session()
+    assert builder.calls["config"]["spark.sql.session.timeZone"] == "Asia/Shanghai"
+    assert "master" not in builder.calls
+
+
+def test_a_cluster_master_from_the_environment_reaches_the_session(builder, monkeypatch):
+    monkeypatch.setenv("MINZHENG_SPARK_MASTER", "spark://spark.example.gov.cn:7077")
+    spark_session()
+    assert builder.calls["master"] == "spark://spark.example.gov.cn:7077"
+
+
+def test_without_settings_spark_runs_locally_on_two_cores(builder):
+    spark_session()
+    assert builder.calls["master"] == "local[2]"
+
+
+def test_under_spark_submit_its_master_is_kept(builder, monkeypatch):
+    monkeypatch.setenv("PYSPARK_GATEWAY_PORT", "41234")
+    spark_session()
+    assert "master" not in builder.calls
+
+
+def test_a_remote_that_is_not_spark_connect_is_refused(builder, monkeypatch):
+    monkeypatch.setenv("MINZHENG_SPARK_REMOTE", "http://spark.example.gov.cn")
+    with pytest.raises(BackendError, match="http://spark.example.gov.cn"):
+        spark_session()
+
+
+def test_spark_connect_without_its_client_is_a_clear_error(builder, monkeypatch):
+    monkeypatch.setenv("MINZHENG_SPARK_REMOTE", "sc://spark.example.gov.cn:15002")
+    builder.fail = ImportError("grpcio >= 1.67.0 must be installed")
+    with pytest.raises(BackendError, match=r"pyspark\[connect\]"):
+        spark_session()

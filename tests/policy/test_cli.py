@@ -251,8 +251,10 @@ def test_screen_writes_results_and_a_city_summary(small_lake, tmp_path):
         app, ["screen", "--lake", str(small_lake), "--date", "2020-12-31", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert len(list(out.glob("part-*.parquet"))) == 1  # a small lake is one chunk
-    assert "330100" in result.output and "331100" in result.output
+    assert [p.name for p in out.iterdir()] == ["part-000"]  # a small lake is one chunk
+    assert list((out / "part-000").glob("*.parquet")) != []
+    assert "杭州市 330100" in result.output  # cities by name and code
+    assert "丽水市 331100" in result.output
 
 
 @pytest.mark.lake

@@ -1,4 +1,10 @@
-"""Backends: DuckDB by default, PySpark (local mode here) when a province outgrows one machine."""
+"""Backends: DuckDB by default, PySpark when a province outgrows one machine.
+
+PySpark runs in local mode unless told otherwise: `MINZHENG_SPARK_REMOTE` (a Spark Connect
+URL, `sc://host:15002`) or `MINZHENG_SPARK_MASTER` (`spark://host:7077`, `yarn`,
+`k8s://…`) point it at a cluster; under `spark-submit` the master given there is kept.
+See docs/scale-out.md.
+"""
 
 from __future__ import annotations
 
@@ -29,30 +35,80 @@ def connect(name: str = "duckdb", **options) -> ibis.BaseBackend:
         options.setdefault("preserve_insertion_order", False)
         return ibis.duckdb.connect(**options)
     if name == "pyspark":
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError:
-            raise BackendError(
-                "no_pyspark",
-                gettext_noop(
-                    "The pyspark backend needs the 'spark' extra (pip install minzheng[spark])."
-                ),
-            ) from None
-        session = (
-            SparkSession.builder.master(options.get("master", "local[2]"))
-            .appName("minzheng")
-            .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
-            .config("spark.sql.session.timeZone", "Asia/Shanghai")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.driver.memory", options.get("driver_memory", "4g"))
-            .config("spark.sql.shuffle.partitions", options.get("shuffle_partitions", "8"))
-            .getOrCreate()
-        )
-        session.sparkContext.setLogLevel("ERROR")
-        return ibis.pyspark.connect(session)
+        return ibis.pyspark.connect(spark_session(**options))
     raise BackendError(
         "unknown_backend",
         gettext_noop("Unknown backend %(name)s; use duckdb or pyspark."),
         name=name,
     )
+
+
+def spark_session(**options: str):
+    """A Spark session: Spark Connect, a cluster master, or local mode (see the module)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise BackendError(
+            "no_pyspark",
+            gettext_noop(
+                "The pyspark backend needs the 'spark' extra (pip install minzheng[spark])."
+            ),
+        ) from None
+    # Session settings the results depend on: county partitions stay text, dates are Chinese.
+    sql_conf = {
+        "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+        "spark.sql.session.timeZone": "Asia/Shanghai",
+        "spark.sql.shuffle.partitions": options.get("shuffle_partitions", "8"),
+    }
+    remote = options.get("remote") or os.environ.get("MINZHENG_SPARK_REMOTE")
+    if remote:
+        if not remote.startswith("sc://"):
+            raise BackendError(
+                "bad_spark_remote",
+                gettext_noop(
+                    "MINZHENG_SPARK_REMOTE must be a Spark Connect URL such as "
+                    "sc://host:15002, not %(value)s."
+                ),
+                value=remote,
+            )
+        builder = SparkSession.builder.remote(remote)
+        for key, value in sql_conf.items():
+            builder = builder.config(key, value)
+        return _connect_remote(builder, remote)
+    builder = SparkSession.builder.appName("minzheng")
+    master = options.get("master") or os.environ.get("MINZHENG_SPARK_MASTER")
+    # Under spark-submit the JVM is already up with the master it was given (pyspark itself
+    # tells the two cases apart by this variable): keep it. Otherwise, local mode.
+    if master is None and "PYSPARK_GATEWAY_PORT" not in os.environ:
+        master = "local[2]"
+    if master is not None:
+        builder = builder.master(master)
+    for key, value in sql_conf.items():
+        builder = builder.config(key, value)
+    builder = (
+        builder.config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", options.get("driver_memory", "4g"))
+    )
+    if master is not None and master.startswith("local"):
+        # Listing the lake's county folders as a Spark job pays off on a cluster's storage,
+        # not on one machine, where it costs a job per feed.
+        builder = builder.config("spark.sql.sources.parallelPartitionDiscovery.threshold", "10000")
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _connect_remote(builder, remote: str):
+    """The Spark Connect session, or a clear error when its client is not installed."""
+    try:
+        return builder.getOrCreate()
+    except ImportError:  # pyspark's PySparkImportError names grpcio
+        raise BackendError(
+            "no_spark_connect",
+            gettext_noop(
+                "Spark Connect (%(remote)s) needs pyspark's connect client "
+                "(pip install 'pyspark[connect]')."
+            ),
+            remote=remote,
+        ) from None

@@ -14,11 +14,10 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from minzheng.lib import idcard
+from minzheng.lib import divisions, idcard
 from minzheng.lib.i18n import Msg, gettext_noop, shorten, shown
 from minzheng.policy.errors import HouseholdFileError
 from minzheng.policy.inputs import INPUTS, schema
@@ -76,11 +75,7 @@ PARENT_STATUSES = {
 @cache
 def counties() -> frozenset[str]:
     """The province's county codes (from the shipped divisions)."""
-    import csv
-
-    path = resources.files("minzheng.regions") / "data" / "zhejiang_divisions.csv"
-    with path.open(encoding="utf-8") as handle:
-        return frozenset(r["code"] for r in csv.DictReader(handle) if r["level"] == "county")
+    return frozenset(divisions.codes("county"))
 
 
 def _err(code: str, template: str, **params: Any) -> HouseholdFileError:

@@ -1,4 +1,10 @@
-"""Screening a whole lake: every household's results, written to Parquet, city by city."""
+"""Screening a whole lake: every household's results, written to Parquet, city by city.
+
+The results folder holds one folder per chunk of counties, `part-NNN/`, each with one or
+more Parquet files: one from DuckDB, one per task from Spark, whose executors write their
+own files. Readers take `part-*/*.parquet` (Spark's `_SUCCESS` and checksum files are not
+Parquet), so the folder reads the same whichever backend wrote it.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ import pyarrow.parquet as pq
 from minzheng.policy.engine import Engine
 from minzheng.policy.household import counties as all_counties
 from minzheng.policy.lake import lake_inputs, lake_manifest, open_feeds
+
+RESULT_FILES = "part-*/*.parquet"  # relative to a results folder, whichever backend wrote it
 
 
 def household_outputs(engine: Engine) -> list[str]:
@@ -77,7 +85,7 @@ def screen(
     try:
         for i, (counties, persons) in enumerate(chunks):
             table = run(engine, con, lake, date, counties)
-            con.to_parquet(table, tmp / f"part-{i:03d}.parquet")
+            write_chunk(con, table, tmp / f"part-{i:03d}")
             done += persons
             if progress:
                 progress(done, total, counties[-1])
@@ -106,6 +114,15 @@ def screen(
     return summarise(out)
 
 
+def write_chunk(con: ibis.BaseBackend, table: ibis.Table, folder: Path) -> None:
+    """One chunk's results as a folder of Parquet files, on any backend."""
+    if con.name == "pyspark":
+        con.to_parquet(table, folder)  # Spark writes the folder, a file per task
+    else:
+        folder.mkdir()
+        con.to_parquet(table, folder / "part-0.parquet")
+
+
 def county_chunks(lake: Path, max_persons: int) -> list[tuple[list[str], int]]:
     """Consecutive counties grouped up to `max_persons` residents (from Parquet footers)."""
     chunks: list[tuple[list[str], int]] = []
@@ -126,7 +143,7 @@ def county_chunks(lake: Path, max_persons: int) -> list[tuple[list[str], int]]:
 
 def summarise(results: Path) -> list[dict]:
     """Households, caseloads and costs by city, for the programmes the results hold."""
-    pattern = str(Path(results) / "*.parquet")
+    pattern = str(Path(results) / RESULT_FILES)
     columns = {
         name
         for (name,) in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{pattern}')")

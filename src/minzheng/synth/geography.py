@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import zlib
 from dataclasses import dataclass, field
-from importlib import resources
 
 import numpy as np
 
+from minzheng.lib.divisions import divisions
 from minzheng.synth.calibration import Calibration
 
 # Approximate city centres (longitude, latitude); counties and townships are placed around
@@ -75,17 +74,15 @@ def largest_remainder(total: int, weights: np.ndarray, minimum: int = 0) -> np.n
 
 def load_counties(calibration: Calibration) -> list[County]:
     """The 90 real counties with populations split from the census city totals."""
-    path = resources.files("minzheng.regions") / "data" / "zhejiang_divisions.csv"
-    with path.open(encoding="utf-8") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["level"] == "county"]
+    rows = [d for d in divisions().values() if d.level == "county"]
     weights_by_kind = calibration.county_weights
     counties: list[County] = []
     for city, total in sorted(calibration.city_population.items()):
-        members = [r for r in rows if r["parent_code"] == city]
-        kinds = [county_kind(r["name"]) for r in members]
+        members = [r for r in rows if r.parent_code == city]
+        kinds = [county_kind(r.name) for r in members]
         parts = largest_remainder(total, np.array([weights_by_kind[k] for k in kinds]))
         counties.extend(
-            County(r["code"], r["name"], city, k, int(p))
+            County(r.code, r.name, city, k, int(p))
             for r, k, p in zip(members, kinds, parts, strict=True)
         )
     for ordinal, county in enumerate(counties):
