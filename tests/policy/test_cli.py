@@ -251,7 +251,10 @@ def test_screen_writes_results_and_a_city_summary(small_lake, tmp_path):
         app, ["screen", "--lake", str(small_lake), "--date", "2020-12-31", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert [p.name for p in out.iterdir()] == ["part-000"]  # a small lake is one chunk
+    # a small lake is one chunk; the results say what they were computed from
+    assert sorted(p.name for p in out.iterdir()) == ["_screen.json", "part-000"]
+    source = json.loads((out / "_screen.json").read_text(encoding="utf-8"))
+    assert source["lake"] == str(small_lake.resolve()) and source["date"] == "2020-12-31"
     assert list((out / "part-000").glob("*.parquet")) != []
     assert "杭州市 330100" in result.output  # cities by name and code
     assert "丽水市 331100" in result.output
