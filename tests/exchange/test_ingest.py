@@ -124,6 +124,7 @@ def test_excel_and_parquet_deliveries_with_bad_rows(store, steward, tmp_path):
     sheet.append([330102198001010018, dt.datetime(2020, 6, 1), 330102])
     sheet.append([GOOD_IDS[2], dt.datetime(2020, 6, 2), 330102])
     sheet.append(["", None, "330102"])
+    sheet.cell(row=sheet.max_row + 4, column=1, value=" ")  # formatting left below the data
     xlsx = tmp_path / "deaths.xlsx"
     book.save(xlsx)
     delivery, _ = load(steward, xlsx, feed="deaths")

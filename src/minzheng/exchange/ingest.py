@@ -279,12 +279,13 @@ def _read_excel(path: Path) -> tuple[pa.Table, list[str]]:
         headers.pop()
     _check_headers(path, headers)
     body = rows[start + 1 :]
+    while body and all(v is None or str(v).strip() == "" for v in body[-1]):
+        body.pop()  # rows left wholly empty at the end of a sheet (formatting) are not rows
     columns = {h: [_cell(r[i]) if i < len(r) else "" for r in body] for i, h in enumerate(headers)}
     columns[LINE] = list(range(start + 2, start + 2 + len(body)))
     table = pa.table(
         {k: pa.array(v, pa.int64() if k == LINE else pa.string()) for k, v in columns.items()}
     )
-    # Rows left wholly empty at the end of a sheet are not rows.
     return table, headers
 
 
