@@ -1,4 +1,5 @@
-"""低保 side by side with OpenFisca 46, from the same Parquet population.
+"""低保 side by side with OpenFisca 46 and a hand-written DuckDB SQL floor, from the same
+Parquet population.
 
     uv sync --group bench && .venv/bin/python bench/dibao_bench.py --persons 1000000 --persons 10000000
 
@@ -105,6 +106,7 @@ def main() -> None:
         for tool, script in (
             ("minzheng", "minzheng_dibao.py"),
             ("openfisca", "openfisca_dibao.py"),
+            ("sql", "sql_dibao.py"),
         ):
             secs, gib, result = run(
                 [sys.executable, str(HERE / script), str(folder), DATE.isoformat()]
@@ -113,6 +115,11 @@ def main() -> None:
                 sys.exit(f"{tool} failed:\n{result.stderr[-3000:]}")
             out[tool] = (secs, gib, json.loads(result.stdout.strip().splitlines()[-1]))
         check = compare(folder)
+        check["sql_differ"] = duckdb.sql(
+            f"SELECT count(*) FILTER (WHERE m.eligible <> s.eligible OR m.amount <> s.amount) "
+            f"FROM '{folder}/minzheng_results.parquet' m JOIN '{folder}/sql_results.parquet' s "
+            "USING (household_id)"
+        ).fetchall()[0][0]
         persons = out["openfisca"][2]["persons"]
         table.append((persons, out, check))
         print(
@@ -121,14 +128,14 @@ def main() -> None:
             file=sys.stderr,
         )
     print(
-        "| persons | households | minzheng time | OpenFisca time | speed-up | minzheng peak | OpenFisca peak | memory ratio | status differ | amount differ (>0.01) | total cost minzheng | total cost OpenFisca |"
+        "| persons | households | minzheng time | OpenFisca time | SQL floor time | speed-up vs OpenFisca | minzheng / SQL floor | minzheng peak | OpenFisca peak | SQL peak | status differ (OpenFisca) | amount differ >0.01 (OpenFisca) | differ from SQL | total cost minzheng | total cost OpenFisca |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for persons, out, check in table:
-        (mt, mg, _), (ot, og, _) = out["minzheng"], out["openfisca"]
+        (mt, mg, _), (ot, og, _), (st, sg, _) = out["minzheng"], out["openfisca"], out["sql"]
         print(
-            f"| {persons:,} | {check['households']:,} | {mt:.1f} s | {ot:.1f} s | {ot / mt:.1f}× | {mg:.2f} GiB | {og:.2f} GiB | {mg / og:.2f} | "
-            f"{check['status_differ']} | {check['amount_differ']} | {Decimal(check['total_minzheng']):,.2f} | {check['total_openfisca']:,.2f} |"
+            f"| {persons:,} | {check['households']:,} | {mt:.1f} s | {ot:.1f} s | {st:.1f} s | {ot / mt:.1f}× | {mt / st:.1f}× | {mg:.2f} GiB | {og:.2f} GiB | {sg:.2f} GiB | "
+            f"{check['status_differ']} | {check['amount_differ']} | {check['sql_differ']} | {Decimal(check['total_minzheng']):,.2f} | {check['total_openfisca']:,.2f} |"
         )
 
 
