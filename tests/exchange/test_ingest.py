@@ -19,6 +19,7 @@ from minzheng.exchange import services
 from minzheng.exchange.ingest import IngestError
 from minzheng.exchange.models import Delivery
 
+from ..conftest import _user
 from .conftest import GOOD_IDS
 
 AS_OF = dt.date(2020, 12, 31)
@@ -256,3 +257,27 @@ def test_the_cli_loads_and_names_the_problem(store, steward, files, tmp_path):
     listing = runner.invoke(app, ["feed", "quarantine", number, "--user", "steward_zj"])
     assert listing.exit_code == 0 and "line 4" in listing.output
     assert "330102198001010019" not in listing.output
+
+
+def test_a_county_steward_loads_only_their_own_countys_rows(store, regions, tmp_path):
+    from minzheng.exchange.services import DeliveryError
+
+    county_steward = _user("steward_xh", "data_steward", "330106")
+    path = tmp_path / "deaths.csv"
+    path.write_text(
+        "id_number,death_date,county\n"
+        f"{GOOD_IDS[0]},2020-01-01,330106\n{GOOD_IDS[1]},2020-01-01,330102\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DeliveryError) as caught:
+        load(county_steward, path, feed="deaths")
+    assert caught.value.code == "counties_outside_scope" and "330102" in str(caught.value)
+    assert Delivery.objects.count() == 0
+    assert not list((Path(store) / "deliveries").rglob("accepted.parquet"))
+    assert AuditEvent.objects.filter(action="feed_load", outcome="denied").exists()
+    own = tmp_path / "own.csv"
+    own.write_text(
+        f"id_number,death_date,county\n{GOOD_IDS[0]},2020-01-01,330106\n", encoding="utf-8"
+    )
+    delivery, new = load(county_steward, own, feed="deaths")
+    assert new and delivery.counties == ["330106"]

@@ -22,6 +22,7 @@ from minzheng.exchange.ingest import IngestError, Mapping, ingest, sha256
 from minzheng.exchange.models import Delivery
 from minzheng.lib.i18n import RequestError, gettext_noop, shorten
 from minzheng.policy.household import counties as known_counties
+from minzheng.regions.scoping import code_in_scope
 
 
 class DeliveryError(RequestError):
@@ -99,6 +100,28 @@ def load_delivery(
         encoding=encoding,
         county=county,
     )
+    outside = [c for c in result.counties if not code_in_scope(user, c)]
+    if outside:
+        # A steward loads the data of their own counties only: nothing is kept.
+        shutil.rmtree(target, ignore_errors=True)
+        refusal_record(
+            actor=user,
+            request=None,
+            action="feed_load",
+            object_type="delivery",
+            object_id=path.name,
+            reason="outside_scope",
+        )
+        raise DeliveryError(
+            "counties_outside_scope",
+            gettext_noop(
+                "%(file)s has rows of counties outside your scope (%(counties)s); nothing was "
+                "loaded."
+            ),
+            status=403,
+            file=path.name,
+            counties=", ".join(outside[:5]) + (" …" if len(outside) > 5 else ""),
+        )
     try:
         with transaction.atomic():
             delivery = Delivery.objects.create(
