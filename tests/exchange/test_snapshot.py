@@ -172,3 +172,15 @@ def test_only_a_data_steward_builds_snapshots(store, caseworker):
 
     with pytest.raises(PermissionRefused):
         services.build_snapshot(user=caseworker, as_of=AS_OF)
+
+
+def test_only_a_provincial_steward_builds_snapshots(store, regions):
+    from minzheng.audit.models import AuditEvent
+    from minzheng.exchange.services import DeliveryError
+
+    county_steward = _user("steward_xh", "data_steward", "330106")
+    with pytest.raises(DeliveryError) as caught:
+        services.build_snapshot(user=county_steward, as_of=AS_OF)
+    assert caught.value.code == "snapshot_needs_province" and caught.value.status == 403
+    assert AuditEvent.objects.filter(action="snapshot_build", outcome="denied").exists()
+    assert snapshot.current(store) is None

@@ -336,6 +336,23 @@ def build_snapshot(*, user: Any, as_of: dt.date, progress=None):
     from minzheng.exchange.models import Snapshot
 
     require(user, roles.LOAD_FEED, object_type="snapshot", object_id=as_of.isoformat())
+    if not all(code_in_scope(user, c) for c in known_counties()):
+        # A snapshot is the province's data in use by everyone: a provincial steward's act.
+        refusal_record(
+            actor=user,
+            request=None,
+            action="snapshot_build",
+            object_type="snapshot",
+            object_id=as_of.isoformat(),
+            reason="outside_scope",
+        )
+        raise DeliveryError(
+            "snapshot_needs_province",
+            gettext_noop(
+                "A snapshot covers the whole province: only a provincial data steward builds it."
+            ),
+            status=403,
+        )
     today = timezone.localdate()
     if as_of > today:
         raise IngestError(
