@@ -142,9 +142,31 @@ def test_a_cluster_master_from_the_environment_reaches_the_session(builder, monk
     assert builder.calls["master"] == "spark://spark.example.gov.cn:7077"
 
 
+def test_a_cluster_keeps_its_own_tuning(builder, monkeypatch):
+    monkeypatch.setenv("MINZHENG_SPARK_MASTER", "yarn")
+    spark_session()
+    assert "spark.sql.shuffle.partitions" not in builder.calls["config"]
+
+
+def test_a_cluster_takes_the_tuning_it_is_given(builder, monkeypatch):
+    monkeypatch.setenv("MINZHENG_SPARK_MASTER", "yarn")
+    spark_session(shuffle_partitions="400")
+    assert builder.calls["config"]["spark.sql.shuffle.partitions"] == "400"
+
+
 def test_without_settings_spark_runs_locally_on_two_cores(builder):
     spark_session()
     assert builder.calls["master"] == "local[2]"
+
+
+def test_local_mode_takes_small_memory_pages(builder):
+    spark_session()
+    assert builder.calls["config"]["spark.buffer.pageSize"] == "4m"
+
+
+def test_parameter_tables_reach_spark_through_arrow(builder):
+    spark_session()  # so that executors need no Python
+    assert builder.calls["config"]["spark.sql.execution.arrow.pyspark.enabled"] == "true"
 
 
 def test_under_spark_submit_its_master_is_kept(builder, monkeypatch):

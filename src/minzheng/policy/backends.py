@@ -43,8 +43,38 @@ def connect(name: str = "duckdb", **options) -> ibis.BaseBackend:
     )
 
 
+# Settings the results depend on, sent to every session: county partitions stay text (the
+# lake's `county=330102` folders), dates and times are China's.
+RESULT_CONF = {
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    "spark.sql.session.timeZone": "Asia/Shanghai",
+}
+# A session whose driver is this process (local mode, a master, spark-submit): parameter
+# tables go to Spark through Arrow, so executors run no Python; the CLI draws its own bar.
+DRIVER_CONF = {
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.ui.showConsoleProgress": "false",
+}
+# Local mode on a machine shared with other work. A cluster keeps its own configuration.
+LOCAL_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.driver.memory": "4g",
+    "spark.sql.shuffle.partitions": "8",
+    # A screening task chains dozens of sorts and hash aggregations, each taking a page at
+    # once; Spark's default page (up to 64 MB) ran the task out of memory at 0.6 million
+    # residents with 4 GB.
+    "spark.buffer.pageSize": "4m",
+    # Listing the lake's county folders as a Spark job pays off on a cluster's storage,
+    # not on one machine, where it costs a job per feed.
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "10000",
+}
+
+
 def spark_session(**options: str):
-    """A Spark session: Spark Connect, a cluster master, or local mode (see the module)."""
+    """A Spark session: Spark Connect, a cluster master, or local mode (see the module).
+
+    Options: `remote`, `master` (instead of the environment), `driver_memory` and
+    `shuffle_partitions` (set on a cluster too when given)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -54,12 +84,11 @@ def spark_session(**options: str):
                 "The pyspark backend needs the 'spark' extra (pip install minzheng[spark])."
             ),
         ) from None
-    # Session settings the results depend on: county partitions stay text, dates are Chinese.
-    sql_conf = {
-        "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
-        "spark.sql.session.timeZone": "Asia/Shanghai",
-        "spark.sql.shuffle.partitions": options.get("shuffle_partitions", "8"),
+    chosen = {
+        "spark.driver.memory": options.get("driver_memory"),
+        "spark.sql.shuffle.partitions": options.get("shuffle_partitions"),
     }
+    chosen = {key: value for key, value in chosen.items() if value is not None}
     remote = options.get("remote") or os.environ.get("MINZHENG_SPARK_REMOTE")
     if remote:
         if not remote.startswith("sc://"):
@@ -71,32 +100,27 @@ def spark_session(**options: str):
                 ),
                 value=remote,
             )
-        builder = SparkSession.builder.remote(remote)
-        for key, value in sql_conf.items():
-            builder = builder.config(key, value)
-        return _connect_remote(builder, remote)
-    builder = SparkSession.builder.appName("minzheng")
+        return _connect_remote(
+            _configured(SparkSession.builder.remote(remote), RESULT_CONF | chosen), remote
+        )
     master = options.get("master") or os.environ.get("MINZHENG_SPARK_MASTER")
     # Under spark-submit the JVM is already up with the master it was given (pyspark itself
     # tells the two cases apart by this variable): keep it. Otherwise, local mode.
     if master is None and "PYSPARK_GATEWAY_PORT" not in os.environ:
         master = "local[2]"
+    builder = SparkSession.builder.appName("minzheng")
     if master is not None:
         builder = builder.master(master)
-    for key, value in sql_conf.items():
-        builder = builder.config(key, value)
-    builder = (
-        builder.config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", options.get("driver_memory", "4g"))
-    )
-    if master is not None and master.startswith("local"):
-        # Listing the lake's county folders as a Spark job pays off on a cluster's storage,
-        # not on one machine, where it costs a job per feed.
-        builder = builder.config("spark.sql.sources.parallelPartitionDiscovery.threshold", "10000")
-    session = builder.getOrCreate()
+    local = LOCAL_CONF if master is not None and master.startswith("local") else {}
+    session = _configured(builder, RESULT_CONF | DRIVER_CONF | local | chosen).getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def _configured(builder, conf: dict[str, str]):
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    return builder
 
 
 def _connect_remote(builder, remote: str):
