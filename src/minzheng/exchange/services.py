@@ -29,6 +29,18 @@ class DeliveryError(RequestError):
     """A request about a delivery refused (the page shows it with its status)."""
 
 
+def _refuse_future(as_of: dt.date) -> None:
+    """No delivery or snapshot describes a day that has not come."""
+    today = timezone.localdate()
+    if as_of > today:
+        raise IngestError(
+            "future_as_of",
+            gettext_noop("--as-of %(date)s is in the future (today is %(today)s)."),
+            date=as_of.isoformat(),
+            today=today.isoformat(),
+        )
+
+
 def load_delivery(
     *,
     user: Any,
@@ -51,14 +63,7 @@ def load_delivery(
             feed=shorten(feed),
             known=", ".join(FEEDS),
         )
-    today = timezone.localdate()
-    if as_of > today:
-        raise IngestError(
-            "future_as_of",
-            gettext_noop("--as-of %(date)s is in the future (today is %(today)s)."),
-            date=as_of.isoformat(),
-            today=today.isoformat(),
-        )
+    _refuse_future(as_of)
     path = Path(path)
     digest = sha256(path)
     earlier = Delivery.objects.filter(feed=feed, sha256=digest).first()
@@ -353,14 +358,7 @@ def build_snapshot(*, user: Any, as_of: dt.date, progress=None):
             ),
             status=403,
         )
-    today = timezone.localdate()
-    if as_of > today:
-        raise IngestError(
-            "future_as_of",
-            gettext_noop("--as-of %(date)s is in the future (today is %(today)s)."),
-            date=as_of.isoformat(),
-            today=today.isoformat(),
-        )
+    _refuse_future(as_of)
     sources, lineage = snapshot_sources(as_of)
     name = f"{timezone.now():%Y%m%dT%H%M%S}-{as_of:%Y%m%d}"
     manifest = snapshot.build(
