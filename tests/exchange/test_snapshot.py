@@ -138,6 +138,21 @@ def test_an_interrupted_build_leaves_the_previous_snapshot_in_use(
     assert Snapshot.objects.count() == 1
 
 
+def test_two_builds_within_one_second_get_two_names(store, steward, tmp_path, monkeypatch):
+    services.load_delivery(
+        user=steward,
+        path=_deaths(tmp_path, "d.csv", [f"{IDS['a']},2020-01-01,330102\n"]),
+        feed="deaths",
+        as_of=AS_OF,
+    )
+    frozen = dt.datetime(2026, 1, 5, 9, 30, 0, tzinfo=dt.UTC)
+    monkeypatch.setattr(services.timezone, "now", lambda: frozen)
+    first = services.build_snapshot(user=steward, as_of=AS_OF)
+    second = services.build_snapshot(user=steward, as_of=AS_OF)
+    assert (first.name, second.name) == ("20260105T093000-20201231", "20260105T093000-20201231-2")
+    assert snapshot.current(store).name == second.name
+
+
 def test_retention_deletes_the_oldest_snapshots(store, steward, tmp_path, settings):
     settings.EXCHANGE_SNAPSHOTS_KEPT = 1
     services.load_delivery(

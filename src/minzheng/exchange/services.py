@@ -360,7 +360,11 @@ def build_snapshot(*, user: Any, as_of: dt.date, progress=None):
         )
     _refuse_future(as_of)
     sources, lineage = snapshot_sources(as_of)
-    name = f"{timezone.now():%Y%m%dT%H%M%S}-{as_of:%Y%m%d}"
+    stamp = f"{timezone.now():%Y%m%dT%H%M%S}-{as_of:%Y%m%d}"
+    name, n = stamp, 1
+    while (snapshot.snapshots_dir(settings.EXCHANGE_DIR) / name).exists():
+        n += 1  # a second build within the same second
+        name = f"{stamp}-{n}"
     manifest = snapshot.build(
         settings.EXCHANGE_DIR, name, as_of, sources, lineage=lineage, progress=progress
     )
