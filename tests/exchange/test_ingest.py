@@ -5,6 +5,7 @@ with the file, line and column named."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -94,7 +95,7 @@ def test_a_gbk_csv_with_chinese_headers_loads_with_every_row_accounted(store, st
     assert set(found) == set(EXPECTED_REASONS)
     for line, reason in EXPECTED_REASONS.items():
         assert reason in found[line], (line, found[line])
-    accepted = pq.read_table(services.store_path(delivery) / "accepted.parquet")
+    accepted = pq.read_table(services.store_path(delivery) / "accepted")
     assert accepted.num_rows == 2
     assert accepted.schema.field("monthly_wage").type == pa.decimal128(14, 2)
     rows = {r["employer_code"]: r for r in accepted.to_pylist()}
@@ -146,6 +147,48 @@ def test_excel_and_parquet_deliveries_with_bad_rows(store, steward, tmp_path):
     delivery, _ = load(steward, parquet, feed="deaths")
     assert (delivery.accepted, delivery.quarantined) == (1, 1)
     assert reasons_by_line(delivery) == {2: {"bad_id_number"}}
+
+
+def test_a_typed_parquet_delivery_is_judged_as_its_text_would_be(store, steward, tmp_path):
+    """Typed Parquet columns are checked as stored (no text parse): the same rows as typed
+    Parquet and as CSV text give the same accepted rows and the same reasons."""
+    ids = [GOOD_IDS[0], GOOD_IDS[1], None, GOOD_IDS[2], "330102198001010019", GOOD_IDS[1]]
+    wages = ["3500.00", "-5.00", "100.00", "200.50", "100.00", "100.00"]
+    starts = [dt.date(2015, 3, 1), dt.date(2016, 4, 1), dt.date(2016, 4, 1)]
+    starts += [dt.date(2031, 1, 1), dt.date(2016, 4, 1), dt.date(1899, 12, 31)]
+    typed = pa.table(
+        {
+            "id_number": pa.array(ids, pa.string()),
+            "employer_code": [f"E{i}" for i in range(6)],
+            "monthly_wage": pa.array([Decimal(w) for w in wages], pa.decimal128(12, 2)),
+            "employment_start": pa.array(starts, pa.date32()),
+            "insured": [True, True, False, None, True, True],
+            "county": ["330102"] * 6,
+        }
+    )
+    parquet = tmp_path / "wages.parquet"
+    pq.write_table(typed, parquet)
+    text = tmp_path / "wages.csv"
+    text.write_text(
+        typed.to_pandas().to_csv(index=False, na_rep="", date_format="%Y-%m-%d"),
+        encoding="utf-8",
+    )
+    from_parquet, _ = load(steward, parquet)
+    from_text, _ = load(steward, text, backfill=True)
+    # (a Parquet row's line is its row number; a CSV's counts the header line too)
+    assert reasons_by_line(from_parquet) == {
+        2: {"below_minimum"},
+        3: {"missing"},
+        4: {"date_out_of_range", "missing"},
+        5: {"bad_id_number"},
+        6: {"date_out_of_range"},
+    }
+    assert reasons_by_line(from_text) == {
+        line + 1: r for line, r in reasons_by_line(from_parquet).items()
+    }
+    assert (from_parquet.accepted, from_parquet.quarantined) == (1, 5)
+    read = lambda d: pq.read_table(services.store_path(d) / "accepted").drop_columns(["county"])  # noqa: E731
+    assert read(from_parquet).to_pylist() == read(from_text).to_pylist()
 
 
 @pytest.mark.parametrize(
@@ -273,7 +316,7 @@ def test_a_county_steward_loads_only_their_own_countys_rows(store, regions, tmp_
         load(county_steward, path, feed="deaths")
     assert caught.value.code == "counties_outside_scope" and "330102" in str(caught.value)
     assert Delivery.objects.count() == 0
-    assert not list((Path(store) / "deliveries").rglob("accepted.parquet"))
+    assert not list((Path(store) / "deliveries").rglob("*.parquet"))
     assert AuditEvent.objects.filter(action="feed_load", outcome="denied").exists()
     own = tmp_path / "own.csv"
     own.write_text(

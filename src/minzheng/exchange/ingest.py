@@ -31,6 +31,7 @@ from minzheng.policy.backends import duckdb_memory
 LINE = "_line"  # the row's line in the file (CSV: physical line; Excel: sheet row)
 # In a corrected quarantine file (minzheng feed quarantine --out): the line it corrects.
 SOURCE_LINE = "source_line"
+ACCEPTED = "accepted"  # a delivery's loaded rows: accepted/county=<code>/*.parquet
 REASONS = "quarantine_reasons"  # …and why it was quarantined (read by people, not loaded)
 SUFFIXES = {
     ".csv": "csv",
@@ -45,6 +46,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d")
 TRUE = ("true", "t", "1", "y", "yes", "是")
 FALSE = ("false", "f", "0", "n", "no", "否")
 EARLIEST = dt.date(1900, 1, 1)
+NO_REASONS = 'CAST([] AS STRUCT(code VARCHAR, "column" VARCHAR, value VARCHAR)[])'
 # Columns the loader sets itself: the sender (from the declaration) and the delivery's date.
 SET_BY_LOADER = ("department", "snapshot_date")
 
@@ -306,7 +308,7 @@ def _cell(value: object) -> str:
 @dataclass
 class ParquetSource:
     """A Parquet file or Hive-partitioned folder read by DuckDB as it streams (never whole
-    in memory): every column as text, with the row's position in the dataset."""
+    in memory): every column as stored, with the row's position in the dataset."""
 
     sql: str
     num_rows: int
@@ -354,7 +356,9 @@ def _read_parquet(path: Path) -> tuple[ParquetSource, list[str]]:
     options = "filename = true, file_row_number = true" + (
         ", hive_partitioning = true, hive_types_autocast = false" if hive else ""
     )
-    columns = ", ".join(f"coalesce(CAST({_q(h)} AS VARCHAR), '') AS {_q(h)}" for h in headers)
+    # Columns keep their Parquet types: a typed column (a date, an amount) is checked as
+    # itself, not printed as text and parsed again (validate).
+    columns = ", ".join(_q(h) for h in headers)
     sql = f"SELECT {columns}, {line} AS {LINE} FROM read_parquet({listing}, {options})"
     return ParquetSource(sql, total, headers), headers
 
@@ -428,60 +432,113 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+
+
+@dataclass
+class ColumnSql:
+    """One column's validation in three steps of one query (so that no expression is
+    computed twice): `typed`, the value over the source `v`; `derived`, helper values over the
+    typed value `t`; `checks`, [(reason code, condition)] over `v`, `t` and the helpers."""
+
+    typed: str
+    checks: list[tuple[str, str]]
+    derived: list[tuple[str, str]] = field(default_factory=list)
+    out: str | None = None  # the loaded value over `t` (default: `t` itself)
+
+
+def _typed_sql(column: Column, v: str, t: str, stored: str) -> ColumnSql | None:
+    """A column a Parquet delivery already stores with a fitting type: no text is parsed.
+    None when the stored type does not fit (the value is then checked as text)."""
+    kind = column.type
+    decimal = stored.startswith("DECIMAL(") and int(stored.rstrip(")").split(",")[1]) <= 2
+    if kind == "date" and stored in ("DATE", "TIMESTAMP"):
+        typed = f"CAST({v} AS DATE)"
+    elif kind == "bool" and stored == "BOOLEAN":
+        typed = v
+    elif kind in ("int8", "int16", "int32", "money", "double") and (stored in INTEGERS or decimal):
+        typed = f"TRY_CAST({v} AS {DUCKDB_TYPES[kind]})"
+    elif kind == "double" and stored in ("DOUBLE", "FLOAT"):
+        typed = f"CAST({v} AS DOUBLE)"
+    else:
+        return None
+    checks = [] if column.nullable else [("missing", f"{v} IS NULL")]
+    if kind in ("int8", "int16", "int32", "money"):  # out of the declared type's range
+        checks.append(("bad_number", f"{v} IS NOT NULL AND {t} IS NULL"))
+    elif kind == "double":
+        checks.append(("bad_number", f"{v} IS NOT NULL AND NOT isfinite({t})"))
+    elif kind == "date":
+        checks.append(("date_out_of_range", f"{t} < DATE '{EARLIEST}' OR {t} > DATE '{{as_of}}'"))
+    return ColumnSql(typed, checks)
+
+
 def _column_sql(
-    column: Column, source: str, as_of: dt.date, codes: dict[str, str]
-) -> tuple[str, list[tuple[str, str]]]:
-    """(the typed value, [(reason code, condition)]) for one column, in DuckDB SQL over the
-    text `source` (already trimmed and mapped)."""
-    v = source
+    column: Column,
+    v: str,
+    t: str,
+    as_of: dt.date,
+    codes: dict[str, str],
+    stored: str = "VARCHAR",
+) -> ColumnSql:
+    """One column's validation over its source `v` (text already trimmed and mapped, or a
+    value of the `stored` type) and its typed value `t`."""
+    fast = None if codes or stored == "VARCHAR" else _typed_sql(column, v, t, stored)
+    if fast is not None:
+        fast.checks = [(code, c.replace("{as_of}", str(as_of))) for code, c in fast.checks]
+        if column.minimum is not None and column.type != "date":
+            fast.checks.append(("below_minimum", f"{t} < {column.minimum}"))
+        if column.codes is not None:
+            allowed = ", ".join(_lit(c) for c in column.codes)
+            fast.checks.append(("unknown_code", f"CAST({v} AS VARCHAR) NOT IN ({allowed})"))
+        return fast
     empty = f"({v} IS NULL OR {v} = '')"
     checks: list[tuple[str, str]] = []
+    derived: list[tuple[str, str]] = []
     allows_empty = column.nullable or (column.codes is not None and "" in column.codes)
     if not allows_empty:
         checks.append(("missing", empty))
-    t = column.type
-    if t in ("string", "region", "household_id", "id_number"):
-        typed = f"upper({v})" if t in ("id_number", "household_id") else v
-        if t == "id_number":
+    kind = column.type
+    if kind in ("string", "region", "household_id", "id_number"):
+        typed = f"upper({v})" if kind in ("id_number", "household_id") else v
+        if kind == "id_number":
+            # The check digit from the first 17 digits read as one integer: integer
+            # arithmetic on a vector is far cheaper than 17 substrings.
+            n = f"{t}_17"
+            derived.append((n, f"TRY_CAST(substr({t}, 1, 17) AS BIGINT)"))
             digits = " + ".join(
-                f"TRY_CAST(substr({typed}, {i + 1}, 1) AS INTEGER) * {w}"
-                for i, w in enumerate(WEIGHTS)
+                f"(({n} // {10 ** (16 - i)}) % 10) * {w}" for i, w in enumerate(WEIGHTS)
             )
             checks.append(
                 (
                     "bad_id_number",
-                    f"NOT {empty} AND (NOT regexp_full_match({typed}, '[0-9]{{17}}[0-9X]') OR "
-                    f"try_strptime(substr({typed}, 7, 8), '%Y%m%d') IS NULL OR "
-                    f"substr('{CHECK_CHARS}', (({digits}) % 11) + 1, 1) <> substr({typed}, 18, 1))",
+                    f"NOT {empty} AND (NOT regexp_full_match({t}, '[0-9]{{17}}[0-9X]') OR "
+                    f"try_strptime(substr({t}, 7, 8), '%Y%m%d') IS NULL OR "
+                    f"substr('{CHECK_CHARS}', (({digits}) % 11) + 1, 1) <> substr({t}, 18, 1))",
                 )
             )
-        elif t == "household_id":
+        elif kind == "household_id":
             checks.append(
-                (
-                    "bad_household_id",
-                    f"NOT {empty} AND NOT regexp_full_match({typed}, 'H[0-9]{{13}}')",
-                )
+                ("bad_household_id", f"NOT {empty} AND NOT regexp_full_match({t}, 'H[0-9]{{13}}')")
             )
-        elif t == "region":
+        elif kind == "region":
             checks.append(
                 (
                     "bad_region",
                     f"NOT {empty} AND NOT regexp_full_match({v}, '[0-9]{{9}}([0-9]{{3}})?')",
                 )
             )
-    elif t == "date":
-        parsed = (
+    elif kind == "date":
+        typed = (
             "coalesce(" + ", ".join(f"try_strptime({v}, '{f}')" for f in DATE_FORMATS) + ")::DATE"
         )
-        typed = parsed
-        checks.append(("bad_date", f"NOT {empty} AND {parsed} IS NULL"))
+        checks.append(("bad_date", f"NOT {empty} AND {t} IS NULL"))
         checks.append(
             (
                 "date_out_of_range",
-                f"{parsed} IS NOT NULL AND ({parsed} < DATE '{EARLIEST}' OR {parsed} > DATE '{as_of}')",
+                f"{t} IS NOT NULL AND ({t} < DATE '{EARLIEST}' OR {t} > DATE '{as_of}')",
             )
         )
-    elif t == "money":
+    elif kind == "money":
         clean = f"replace(replace(replace({v}, ',', ''), '¥', ''), '￥', '')"
         typed = f"TRY_CAST({clean} AS DECIMAL(14, 2))"
         checks.append(
@@ -491,34 +548,36 @@ def _column_sql(
                 "'-?[0-9]{1,12}(\\.[0-9]{1,2})?')",
             )
         )
-    elif t in ("int8", "int16", "int32"):
-        sql_type = {"int8": "TINYINT", "int16": "SMALLINT", "int32": "INTEGER"}[t]
-        typed = f"TRY_CAST({v} AS {sql_type})"
+    elif kind in ("int8", "int16", "int32"):
+        typed = f"TRY_CAST({v} AS {DUCKDB_TYPES[kind]})"
         checks.append(
             (
                 "bad_number",
-                f"NOT {empty} AND (NOT regexp_full_match({v}, '-?[0-9]+') OR {typed} IS NULL)",
+                f"NOT {empty} AND (NOT regexp_full_match({v}, '-?[0-9]+') OR {t} IS NULL)",
             )
         )
-    elif t == "double":
+    elif kind == "double":
         typed = f"TRY_CAST({v} AS DOUBLE)"
-        checks.append(("bad_number", f"NOT {empty} AND ({typed} IS NULL OR NOT isfinite({typed}))"))
-    elif t == "bool":
+        checks.append(("bad_number", f"NOT {empty} AND ({t} IS NULL OR NOT isfinite({t}))"))
+    elif kind == "bool":
         typed = (
             f"CASE WHEN lower({v}) IN ({', '.join(map(_lit, TRUE))}) THEN true "
             f"WHEN lower({v}) IN ({', '.join(map(_lit, FALSE))}) THEN false END"
         )
-        checks.append(("bad_bool", f"NOT {empty} AND {typed} IS NULL"))
+        checks.append(("bad_bool", f"NOT {empty} AND {t} IS NULL"))
     else:  # pragma: no cover - TYPES and this function change together
-        raise AssertionError(t)
-    if column.minimum is not None and t in ("money", "int8", "int16", "int32", "double"):
-        checks.append(("below_minimum", f"{typed} IS NOT NULL AND {typed} < {column.minimum}"))
+        raise AssertionError(kind)
+    if column.minimum is not None and kind in ("money", "int8", "int16", "int32", "double"):
+        checks.append(("below_minimum", f"{t} IS NOT NULL AND {t} < {column.minimum}"))
     if column.codes is not None:
         allowed = ", ".join(_lit(c) for c in column.codes)
         checks.append(("unknown_code", f"NOT {empty} AND {v} NOT IN ({allowed})"))
-    if t in ("string", "region", "household_id", "id_number") and allows_empty:
-        typed = f"coalesce({typed}, '')"
-    return typed, checks
+    out = (
+        f"coalesce({t}, '')"
+        if kind in ("string", "region", "household_id", "id_number") and allows_empty
+        else None
+    )
+    return ColumnSql(typed, checks, derived, out)
 
 
 def validate(
@@ -533,7 +592,7 @@ def validate(
     out: Path,
     spill: Path | None = None,
 ) -> Result:
-    """Write `out/accepted.parquet` (the rows typed as declared) and
+    """Write `out/accepted/county=<code>/` (the rows typed as declared) and
     `out/quarantine.parquet` (the others, as the file had them, with their reasons); every
     row of `table` is in exactly one of the two. DuckDB spills to `spill` beyond its memory
     limit."""
@@ -554,8 +613,11 @@ def validate(
         con.execute(f"CREATE VIEW raw AS {table.sql}")
     else:
         con.register("raw", table)
-    selects, reasons = [], []
-    for column in feed.all_columns:
+    stored_types = dict(
+        con.execute("SELECT column_name, column_type FROM (DESCRIBE raw)").fetchall()
+    )
+    sources, typeds, deriveds, outs, reasons, conditions = [], [], [], [], [], []
+    for i, column in enumerate(feed.all_columns):
         if column.name in SET_BY_LOADER:
             continue
         if column.name == "county" and "county" not in chosen:
@@ -565,37 +627,49 @@ def validate(
         else:
             source = "NULL"
         codes = mapping.values.get(column.name, {})
+        stored = stored_types.get(chosen.get(column.name, ""), "VARCHAR")
+        v, t = f"_v{i}", f"_t{i}"
+        if not codes and _typed_sql(column, v, t, stored) is not None:
+            source = _q(chosen[column.name])  # checked as stored, not as text
+        else:
+            stored = "VARCHAR"
         if codes:
-            cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in codes.items())
+            cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(c)}" for k, c in codes.items())
             source = f"(CASE {source} {cases} ELSE {source} END)"
         if column.name == "county":
-            typed, checks = (
-                source,
-                [
-                    (
-                        "unknown_county",
-                        f"{source} IS NULL OR {source} NOT IN ({', '.join(map(_lit, sorted(known_counties)))})",
-                    )
-                ],
-            )
+            allowed = ", ".join(map(_lit, sorted(known_counties)))
+            sql = ColumnSql(v, [("unknown_county", f"{v} IS NULL OR {v} NOT IN ({allowed})")])
         else:
-            typed, checks = _column_sql(column, source, as_of, codes)
-        selects.append(f"{typed} AS {_q(column.name)}")
-        for code, condition in checks:
+            sql = _column_sql(column, v, t, as_of, codes, stored)
+        sources.append(f"{source} AS {v}")
+        typeds.append(f"{sql.typed} AS {t}")
+        deriveds += [f"{expr} AS {alias}" for alias, expr in sql.derived]
+        outs.append(f"{sql.out or t} AS {_q(column.name)}")
+        for code, condition in sql.checks:
+            conditions.append(f"coalesce({condition}, false)")
             reasons.append(
                 f"CASE WHEN {condition} THEN {{'code': '{code}', 'column': '{column.name}', "
-                f"'value': left(CAST({source} AS VARCHAR), 60)}} END"
+                f"'value': left(CAST({v} AS VARCHAR), 60)}} END"
             )
-    checks = f"list_filter([{', '.join(reasons)}], lambda x: x IS NOT NULL)"
+    # The reasons are spelled out for the rows that have one; a clean row only tests them.
+    checks = (
+        f"CASE WHEN {' OR '.join(conditions) or 'false'} THEN "
+        f"list_filter([{', '.join(reasons)}], lambda x: x IS NOT NULL) ELSE {NO_REASONS} END"
+    )
     if "_malformed" in table.column_names:  # a line that is not a row: that is its reason
         checks = (
             "CASE WHEN _malformed IS NOT NULL THEN [{'code': 'malformed_line', 'column': '', "
             f"'value': _malformed}}] ELSE {checks} END"
         )
+        sources.append("_malformed")
     carried = f", {_q(SOURCE_LINE)} AS _source_line" if SOURCE_LINE in headers else ""
+    # Three steps, so that each source, typed value and helper is computed once per row.
     con.execute(
-        f"CREATE TABLE checked AS SELECT {LINE}, {', '.join(selects)}, "
-        f"{checks} AS reasons{carried} FROM raw"
+        f"CREATE TABLE checked AS SELECT {LINE}, {', '.join(outs)}, {checks} AS reasons"
+        f"{', _source_line' if carried else ''} FROM ("
+        f"  SELECT *, {', '.join(deriveds) or 'NULL AS _none'} FROM ("
+        f"    SELECT *, {', '.join(typeds)} FROM ("
+        f"      SELECT {LINE}, {', '.join(sources)}{carried} FROM raw)))"
     )
     # Rows with the same key: identical ones are one row (the others quarantined as
     # duplicates of the first); differing ones are all quarantined (which is right is unknown).
@@ -611,9 +685,12 @@ def validate(
         else f"CAST({_q(c.name)} AS {DUCKDB_TYPES[c.type]}) AS {_q(c.name)}"
         for c in feed.all_columns
     )
+    # In the snapshot layout already (partitioned by county), so that a snapshot takes a
+    # county's rows by linking the files, not by writing them again.
     con.execute(
         f"COPY (SELECT {out_columns} FROM judged WHERE len(reasons) = 0) "
-        f"TO {_lit((out / 'accepted.parquet').as_posix())} (FORMAT parquet, COMPRESSION zstd)"
+        f"TO {_lit((out / ACCEPTED).as_posix())} "
+        "(FORMAT parquet, PARTITION_BY (county), COMPRESSION zstd)"
     )
     text_cols = ", ".join(f"CAST(r.{_q(h)} AS VARCHAR) AS {_q(h)}" for h in headers)
     con.execute(
@@ -656,32 +733,45 @@ def validate(
     )
 
 
-def _judge_duplicates(con, feed: Feed) -> None:
+def _judge_duplicates(con, feed: Feed) -> bool:
+    """Create the view `judged`: `checked` with the duplicates' reasons. False when there is
+    no duplicate (then `judged` is `checked` itself)."""
     key = ", ".join(_q(k) for k in feed.key)
     own = [c.name for c in feed.all_columns if c.name not in SET_BY_LOADER]
     content = "hash(" + ", ".join(_q(c) for c in own) + ")"
+    # Differing contents ⇔ differing hashes (min ≠ max), far cheaper than counting them.
     con.execute(
-        f"CREATE TABLE groups AS SELECT {key}, count(*) AS n, count(DISTINCT {content}) AS variants, "
-        f"min({LINE}) AS first_line, list({LINE} ORDER BY {LINE}) AS lines "
+        f"CREATE TABLE groups AS SELECT {key}, count(*) AS n, "
+        f"min({content}) <> max({content}) AS conflict, min({LINE}) AS first_line "
         f"FROM checked WHERE len(reasons) = 0 GROUP BY {key} HAVING count(*) > 1"
     )
+    if not con.execute("SELECT count(*) FROM groups").fetchone()[0]:
+        con.execute("CREATE VIEW judged AS SELECT * FROM checked")
+        return False
     join = " AND ".join(f"c.{_q(k)} IS NOT DISTINCT FROM g.{_q(k)}" for k in feed.key)
+    con.execute(
+        f"CREATE TABLE conflicts AS SELECT g.first_line, list(c.{LINE} ORDER BY c.{LINE}) AS lines "
+        f"FROM checked c JOIN groups g ON {join} "
+        f"WHERE g.conflict AND len(c.reasons) = 0 GROUP BY g.first_line"
+    )
     con.execute(
         f"""
         CREATE TABLE judged AS
         SELECT c.* REPLACE (
             CASE
-              WHEN g.variants > 1 THEN list_append(c.reasons, {{'code': 'duplicate_conflict',
+              WHEN g.conflict THEN list_append(c.reasons, {{'code': 'duplicate_conflict',
                 'column': '{feed.key[0]}', 'value': array_to_string(list_transform(
-                list_filter(g.lines, lambda x: x <> c.{LINE}), lambda x: CAST(x AS VARCHAR)), ',')}})
-              WHEN g.n > 1 AND c.{LINE} <> g.first_line THEN list_append(c.reasons,
+                list_filter(k.lines, lambda x: x <> c.{LINE}), lambda x: CAST(x AS VARCHAR)), ',')}})
+              WHEN c.{LINE} <> g.first_line THEN list_append(c.reasons,
                 {{'code': 'duplicate', 'column': '{feed.key[0]}',
                   'value': CAST(g.first_line AS VARCHAR)}})
               ELSE c.reasons
             END AS reasons)
-        FROM checked c LEFT JOIN groups g ON {join}
+        FROM checked c LEFT JOIN groups g ON {join} AND len(c.reasons) = 0
+        LEFT JOIN conflicts k ON k.first_line = g.first_line
         """
     )
+    return True
 
 
 def ingest(
@@ -695,7 +785,7 @@ def ingest(
     encoding: str | None = None,
     county: str | None = None,
 ) -> Result:
-    """Read, validate and write `out/accepted.parquet` and `out/quarantine.parquet` (the
+    """Read, validate and write `out/accepted/` and `out/quarantine.parquet` (the
     folder appears complete or not at all)."""
     if feed_name not in FEEDS:
         raise IngestError(

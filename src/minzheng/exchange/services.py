@@ -18,7 +18,7 @@ from minzheng.accounts import roles
 from minzheng.accounts.permissions import require
 from minzheng.audit.services import audit_record, audit_record_many, refusal_record
 from minzheng.exchange.feeds import FEEDS
-from minzheng.exchange.ingest import IngestError, Mapping, ingest, sha256
+from minzheng.exchange.ingest import ACCEPTED, IngestError, Mapping, ingest, sha256
 from minzheng.exchange.models import Delivery
 from minzheng.lib.i18n import RequestError, gettext_noop, shorten
 from minzheng.policy.household import counties as known_counties
@@ -311,7 +311,8 @@ def export_quarantine(user: Any, delivery: Delivery, out: Path) -> int:
 
 def snapshot_sources(as_of: dt.date) -> tuple[dict[str, list[tuple[Path, list[str]]]], dict]:
     """For each feed and county, the latest delivery as of `as_of` that covers the county
-    (with its corrections): feed → [(accepted.parquet, counties)], and feed → delivery ids."""
+    (with its corrections): feed → [(its accepted rows' folder, counties)], and feed →
+    delivery ids."""
     sources: dict[str, list[tuple[Path, list[str]]]] = {}
     lineage: dict[str, list[int]] = {}
     chosen = (
@@ -327,9 +328,7 @@ def snapshot_sources(as_of: dt.date) -> tuple[dict[str, list[tuple[Path, list[st
             continue
         have.update(counties)
         for part in [delivery, *delivery.corrections.all()]:
-            sources.setdefault(delivery.feed, []).append(
-                (store_path(part) / "accepted.parquet", counties)
-            )
+            sources.setdefault(delivery.feed, []).append((store_path(part) / ACCEPTED, counties))
             lineage.setdefault(delivery.feed, []).append(part.pk)
     return sources, lineage
 

@@ -19,14 +19,12 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from minzheng import __version__
 from minzheng.exchange.feeds import ENGINE_FEEDS, FEEDS, arrow_schema
 from minzheng.lib.i18n import TranslatableError, gettext_noop
-from minzheng.policy.backends import duckdb_memory
 
 CURRENT = "CURRENT"
 INPUTS = "_inputs"
@@ -78,8 +76,9 @@ def build(
     progress: Callable[[int, int, str], None] | None = None,
     threads: int = 2,
 ) -> dict:
-    """Write snapshot `name` from `sources` (feed → [(accepted.parquet, counties taken from
-    it)]), then its lookup index and input frame; make it current. Returns its manifest."""
+    """Write snapshot `name` from `sources` (feed → [(a delivery's accepted folder, counties
+    taken from it)]), then its lookup index and input frame; make it current. Returns its
+    manifest."""
     from minzheng.verification.lookup import build_index
 
     root = snapshots_dir(store)
@@ -95,23 +94,11 @@ def build(
     tmp.mkdir()
     steps = len(FEEDS) + 2
     try:
-        con = duckdb.connect(
-            config={
-                "threads": threads,
-                "preserve_insertion_order": False,
-                "memory_limit": duckdb_memory(),
-            }
-        )
-        con.execute(f"SET temp_directory = '{(tmp / '.spill').as_posix()}'")
-        con.execute("SET enable_progress_bar = false")
         rows = {}
         for i, feed_name in enumerate(FEEDS, start=1):
-            rows[feed_name] = _write_feed(
-                con, tmp / feed_name, feed_name, sources.get(feed_name, [])
-            )
+            rows[feed_name] = _write_feed(tmp / feed_name, feed_name, sources.get(feed_name, []))
             if progress:
                 progress(i, steps, feed_name)
-        con.close()
         manifest = {
             "format": "minzheng-lake",
             "version": 1,
@@ -129,7 +116,6 @@ def build(
             json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
             encoding="utf-8",
         )
-        shutil.rmtree(tmp / ".spill", ignore_errors=True)
         build_index(tmp, threads=threads)
         if progress:
             progress(steps - 1, steps, "index")
@@ -146,31 +132,36 @@ def build(
     return manifest
 
 
-def _write_feed(con, folder: Path, feed_name: str, parts: list[tuple[Path, list[str]]]) -> int:
-    """The feed's rows from its deliveries, partitioned by county, sorted by subject."""
+def _write_feed(folder: Path, feed_name: str, parts: list[tuple[Path, list[str]]]) -> int:
+    """The feed's rows from its deliveries, partitioned by county: each county's files of
+    the delivery that covers it, hard-linked (deliveries and snapshots are never changed
+    in place, so they share the bytes)."""
     feed = FEEDS[feed_name]
-    if not parts:
+    rows = 0
+    for source, counties in parts:
+        tag = source.parent.name  # the delivery's folder: files of two deliveries differ
+        for county in counties:
+            target = folder / f"county={county}"
+            for file in sorted((source / f"county={county}").glob("*.parquet")):
+                target.mkdir(parents=True, exist_ok=True)
+                _link(file, target / f"{tag}-{file.name}")
+                rows += pq.read_metadata(file).num_rows
+    if not rows:
         # No delivery yet: an empty table of the declared columns, so that readers still
         # find every feed (the manifest lists it as missing).
-        schema = arrow_schema(feed)
+        shutil.rmtree(folder, ignore_errors=True)
         target = folder / "county=000000"
         target.mkdir(parents=True)
-        empty = pa.Table.from_pylist([], schema).drop_columns(["county"])
+        empty = pa.Table.from_pylist([], arrow_schema(feed)).drop_columns(["county"])
         pq.write_table(empty, target / "data_0.parquet")
-        return 0
-    selects = " UNION ALL ".join(
-        f"SELECT * FROM read_parquet('{p.as_posix()}') WHERE county IN "
-        f"({', '.join(repr(c) for c in counties)})"
-        for p, counties in parts
-        if counties
-    )
-    columns = ", ".join(f'"{c}"' for c in feed.column_names)
-    con.execute(
-        f'COPY (SELECT {columns} FROM ({selects}) ORDER BY county, "{feed.subject}") '
-        f"TO '{folder.as_posix()}' (FORMAT parquet, PARTITION_BY (county), "
-        "COMPRESSION zstd, OVERWRITE_OR_IGNORE)"
-    )
-    return con.execute(f"SELECT count(*) FROM ({selects})").fetchall()[0][0]
+    return rows
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system: a copy
+        shutil.copyfile(source, target)
 
 
 def build_inputs(lake: Path, as_of: dt.date, max_persons: int = 3_000_000) -> None:
