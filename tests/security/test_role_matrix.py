@@ -283,3 +283,23 @@ def test_the_role_table_of_the_docs_is_the_one_in_the_code():
                 p.strip("` ") for p in cells[2].split(",") if p.strip().startswith("`")
             )
     assert documented == {str(role): perms for role, perms in ROLE_PERMISSIONS.items()}
+
+
+def test_every_navigation_link_a_persona_sees_opens_for_them(client, everyone):
+    """The menu never offers a page the role is refused (a steward saw the checks link)."""
+    import re
+
+    seen = {}
+    for persona, user in everyone.items():
+        if user is None:
+            continue
+        client.force_login(user)
+        page = client.get("/").content.decode()
+        nav = page.split("<nav>", 1)[1].split("</nav>", 1)[0]
+        links = [h for h in re.findall(r'<a href="([^"]+)"', nav) if not h.startswith("/admin")]
+        seen[persona] = {link: client.get(link).status_code for link in links}
+        client.logout()
+    assert seen["caseworker"] and seen["steward"]  # the test reads real menus
+    assert {p: {k: s for k, s in links.items() if s != 200} for p, links in seen.items()} == {
+        p: {} for p in seen
+    }
