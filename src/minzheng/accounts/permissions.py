@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from minzheng.audit.models import Outcome
-from minzheng.audit.services import audit_record
+from minzheng.audit.services import audit_record, refusal_record
 from minzheng.lib.i18n import RequestError, gettext_noop
 
 
@@ -46,6 +46,31 @@ def require(
         status=403,
         permission=permission,
     )
+
+
+def not_found(
+    error: type[RequestError],
+    code: str,
+    message: str,
+    *,
+    user: Any,
+    request: HttpRequest | None,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    **params: Any,
+) -> NoReturn:
+    """An object that does not exist and one outside the user's scope get the same 404, so
+    that the answer does not tell them apart; the refusal is audited."""
+    refusal_record(
+        actor=user,
+        request=request,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        reason="not_found_or_out_of_scope",
+    )
+    raise error(code, message, status=404, **params)
 
 
 def permission_required(permission: str) -> Callable:

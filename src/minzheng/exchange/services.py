@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from minzheng.accounts import roles
-from minzheng.accounts.permissions import require
+from minzheng.accounts.permissions import not_found, require
 from minzheng.audit.services import audit_record, audit_record_many, refusal_record
 from minzheng.exchange.feeds import FEEDS
 from minzheng.exchange.ingest import ACCEPTED, IngestError, Mapping, ingest, sha256
@@ -228,18 +228,15 @@ def quarantine_read(
     )
     delivery = selectors.delivery_in_scope(user, delivery_id)
     if delivery is None:
-        refusal_record(
-            actor=user,
+        not_found(
+            DeliveryError,
+            "delivery_not_found",
+            gettext_noop("Delivery %(id)s does not exist or is outside your scope."),
+            user=user,
             request=request,
             action="read_personal",
             object_type="delivery",
-            object_id=str(delivery_id),
-            reason="not_found_or_out_of_scope",
-        )
-        raise DeliveryError(
-            "delivery_not_found",
-            gettext_noop("Delivery %(id)s does not exist or is outside your scope."),
-            status=404,
+            object_id=delivery_id,
             id=delivery_id,
         )
     import duckdb

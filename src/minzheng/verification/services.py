@@ -20,12 +20,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from minzheng.accounts import roles
-from minzheng.accounts.permissions import require
+from minzheng.accounts.permissions import not_found, require
 from minzheng.audit.services import (
     audit_record,
     audit_record_many,
     personal_data_read,
-    refusal_record,
 )
 from minzheng.lib import idcard
 from minzheng.lib.i18n import gettext_noop
@@ -83,7 +82,7 @@ def check_settings() -> Settings:
     )
 
 
-def _scoped_household(
+def scoped_household(
     user: Any, household_id: str, date: dt.date, request: HttpRequest | None = None
 ):
     """The household as found, if it lies in the user's scope (else: not found, 404, and the
@@ -93,18 +92,15 @@ def _scoped_household(
     with source.lock:
         found = source.lookup.household(household_id)
     if found.household is None or not code_in_scope(user, found.household["village_code"]):
-        refusal_record(
-            actor=user,
+        not_found(
+            VerificationError,
+            "household_not_found",
+            gettext_noop("Household %(household)s is not in the hukou feed or not in your scope."),
+            user=user,
             request=request,
             action="read_personal",
             object_type="household",
             object_id=household_id,
-            reason="not_found_or_out_of_scope",
-        )
-        raise VerificationError(
-            "household_not_found",
-            gettext_noop("Household %(household)s is not in the hukou feed or not in your scope."),
-            status=404,
             household=household_id,
         )
     return found
@@ -176,7 +172,7 @@ def household_adults(
     require(
         user, roles.VIEW_CONSENT, request=request, object_type="household", object_id=household_id
     )
-    found = _scoped_household(user, household_id, date, request)
+    found = scoped_household(user, household_id, date, request)
     return found.household, adults(found, date)
 
 
@@ -186,7 +182,7 @@ def household_members(
     """(household, living members on `date`) of a household in scope, for the declaration."""
     household_id = household_number(household_id)
     require(user, roles.RUN_CHECK, request=request, object_type="household", object_id=household_id)
-    found = _scoped_household(user, household_id, date, request)
+    found = scoped_household(user, household_id, date, request)
     dead = {r["id_number"] for r in found.lines.get("deaths", []) if r["death_date"] <= date}
     members = [
         m for m in found.members if m["household_id"] == household_id and m["id_number"] not in dead
@@ -216,7 +212,7 @@ def consent_record(
         user, roles.RECORD_CONSENT, request=request, object_type="household", object_id=household_id
     )
     date = timezone.localdate()
-    found = _scoped_household(user, household_id, date, request)
+    found = scoped_household(user, household_id, date, request)
     try:
         number = idcard.parse(id_number).number
     except idcard.IdCardError as exc:
@@ -372,18 +368,15 @@ def _revocable(*, user: Any, request: HttpRequest | None, consent_id: int) -> No
         user, roles.REVOKE_CONSENT, request=request, object_type="consent", object_id=consent_id
     )
     if not Consent.objects.for_user(user).filter(pk=consent_id).exists():
-        refusal_record(
-            actor=user,
+        not_found(
+            VerificationError,
+            "consent_not_found",
+            gettext_noop("Consent %(id)s does not exist or is outside your scope."),
+            user=user,
             request=request,
             action="consent_revoke",
             object_type="consent",
-            object_id=str(consent_id),
-            reason="not_found_or_out_of_scope",
-        )
-        raise VerificationError(
-            "consent_not_found",
-            gettext_noop("Consent %(id)s does not exist or is outside your scope."),
-            status=404,
+            object_id=consent_id,
             id=consent_id,
         )
 
@@ -446,7 +439,7 @@ def check_run(
     write the read of personal data to the audit log."""
     household_id = household_number(household_id)
     require(user, roles.RUN_CHECK, request=request, object_type="household", object_id=household_id)
-    found = _scoped_household(user, household_id, date, request)
+    found = scoped_household(user, household_id, date, request)
     region_code = found.household["village_code"]
     if declared and declared[0]["household_id"] != household_id:
         raise VerificationError(
@@ -551,18 +544,15 @@ def check_read(*, user: Any, request: HttpRequest | None, number: str, unmask: b
     )
     check = Check.objects.for_user(user).filter(number=number).first()
     if check is None:
-        refusal_record(
-            actor=user,
+        not_found(
+            VerificationError,
+            "check_not_found",
+            gettext_noop("Report %(number)s does not exist or is outside your scope."),
+            user=user,
             request=request,
             action="read_personal",
             object_type="verification_check",
             object_id=number,
-            reason="not_found_or_out_of_scope",
-        )
-        raise VerificationError(
-            "check_not_found",
-            gettext_noop("Report %(number)s does not exist or is outside your scope."),
-            status=404,
             number=number,
         )
     if unmask and not user.has_perm(UNMASK_PERMISSION):
