@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "minzheng.web",
     "minzheng.verification",
     "minzheng.exchange",
+    "minzheng.cases",
 ]
 
 MIDDLEWARE = [

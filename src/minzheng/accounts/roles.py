@@ -21,6 +21,11 @@ VIEW_CONSENT = "verification.view_consent"
 RUN_CHECK = "verification.add_check"
 VIEW_CHECK = "verification.view_check"
 UNMASK = "verification.unmask_personal_data"
+# Cases (救助"一件事"): applications through their legal steps to a decision
+OPEN_CASE = "cases.add_case"
+CHANGE_CASE = "cases.change_case"
+VIEW_CASE = "cases.view_case"
+APPROVE_CASE = "cases.approve_case"
 # Data exchange (共享交换): deliveries of department feeds and their quarantine
 LOAD_FEED = "exchange.load_feed"
 VIEW_DELIVERY = "exchange.view_delivery"
@@ -33,11 +38,23 @@ REGION_ADMIN = ("regions.view_region", "regions.change_region")
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Township and village: consents and checks of the households of their scope.
     Role.CASEWORKER: frozenset(
-        {RECORD_CONSENT, REVOKE_CONSENT, VIEW_CONSENT, RUN_CHECK, VIEW_CHECK}
+        {
+            RECORD_CONSENT,
+            REVOKE_CONSENT,
+            VIEW_CONSENT,
+            RUN_CHECK,
+            VIEW_CHECK,
+            OPEN_CASE,
+            CHANGE_CASE,
+            VIEW_CASE,
+        }
     ),
     # County (and its 核对 centre): reads the county's consents and reports, runs checks and
-    # periodic reviews, and may unmask (audited). Consents are taken by the township.
-    Role.APPROVER: frozenset({VIEW_CONSENT, RUN_CHECK, VIEW_CHECK, UNMASK}),
+    # periodic reviews, decides the county's cases, and may unmask (audited). Consents are
+    # taken and cases opened by the township.
+    Role.APPROVER: frozenset(
+        {VIEW_CONSENT, RUN_CHECK, VIEW_CHECK, UNMASK, VIEW_CASE, APPROVE_CASE}
+    ),
     # City and province: aggregates and the cockpit only, never one person's record.
     Role.ANALYST: frozenset(),
     # Feeds, quality and quarantine (masked): never a household's check.

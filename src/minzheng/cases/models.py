@@ -1,0 +1,172 @@
+"""Cases (救助"一件事"): one application of a household, its steps, and what it covers;
+scoped by the household's village."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from minzheng.cases import workflow
+from minzheng.regions.scoping import RegionScopedQuerySet
+
+
+class Case(models.Model):
+    """One household's application, carried through the legal steps to a decision."""
+
+    class Channel(models.TextChoices):
+        COUNTER = "counter", _("at the counter")
+        ONLINE = "online", _("online")
+        DISCOVERY = "discovery", _("proactive discovery")
+        REFERRAL = "referral", _("referral")
+
+    number = models.CharField(_("case number"), max_length=32, unique=True)
+    household_id = models.CharField(_("household"), max_length=20, db_index=True)
+    region_code = models.CharField(_("region"), max_length=12, db_index=True)
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    state = models.CharField(
+        _("state"),
+        max_length=20,
+        choices=[(k, str(v)) for k, v in workflow.STATES.items()],
+        default=workflow.DRAFT,
+        db_index=True,
+    )
+    # Optimistic locking: every step names the version it saw; a second step on the same
+    # version loses with a conflict instead of overwriting the first.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    as_of = models.DateField(_("data as of"))
+    declared = models.JSONField(_("declared incomes and assets"), default=dict, blank=True)
+    verification_check = models.ForeignKey(
+        "verification.Check",
+        verbose_name=_("verification report"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    fast_lane = models.JSONField(_("why the fast lane"), default=dict, blank=True)
+    visit = models.JSONField(_("home visit"), default=dict, blank=True)
+    notice_until = models.DateField(_("public notice until"), null=True, blank=True)
+    returned_reason = models.TextField(_("returned because"), blank=True)
+    due_date = models.DateField(_("due"), null=True, blank=True, db_index=True)
+    # What the decision was based on, frozen when it was taken: inputs, parameter values,
+    # the engine's explanation and the programmes with their amounts.
+    decision = models.JSONField(_("decision basis"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    state_since = models.DateTimeField(_("in this state since"))
+
+    region_lookup = "region_code"
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        permissions = [("approve_case", _("Can approve or reject cases"))]
+        indexes = [models.Index(fields=["region_code", "state", "due_date"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def county_code(self) -> str:
+        return self.region_code[:6]
+
+
+class CaseProgramme(models.Model):
+    """A programme the case covers: proposed by the engine's bundle, or added or dropped by
+    the caseworker with a reason."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="programmes"
+    )
+    programme = models.CharField(_("programme"), max_length=32)
+    proposed = models.BooleanField(_("proposed by the rules"))
+    included = models.BooleanField(_("included"))
+    reason = models.TextField(_("reason"), blank=True)
+    status = models.CharField(_("status"), max_length=32, blank=True)
+    monthly_amount = models.DecimalField(
+        _("monthly amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+
+    region_lookup = "case__region_code"
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("programme of a case")
+        verbose_name_plural = _("programmes of cases")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "programme"], name="one_row_per_programme")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}/{self.programme}"
+
+
+class CaseEvent(models.Model):
+    """One step of a case's timeline: who, when, from, to and why."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(_("step"), max_length=20)
+    from_state = models.CharField(_("from"), max_length=20, blank=True)
+    to_state = models.CharField(_("to"), max_length=20)
+    reason = models.TextField(_("reason"), blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    region_lookup = "case__region_code"
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}/{self.action}"
+
+
+class CalendarDay(models.Model):
+    """A day an administrator marks as a working day or a holiday, for a year the
+    maintained calendar does not cover yet (or to correct it)."""
+
+    day = models.DateField(_("day"), unique=True)
+    workday = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return self.day.isoformat()

@@ -1,0 +1,528 @@
+"""The case workflow (救助"一件事"): open a case, take each legal step, decide.
+
+Every step is one service call: it checks the role, the region scope, the state (the
+table in `workflow`) and the version the caller saw, then records who, when, from, to and
+why in the case's timeline and in the audit chain, all in one transaction. Two people acting
+on one case at once: the first wins, the second is told the case changed (409).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from minzheng.accounts import roles
+from minzheng.accounts.permissions import not_found, require
+from minzheng.audit.services import audit_record
+from minzheng.cases import workflow
+from minzheng.cases.models import CalendarDay, Case, CaseEvent, CaseProgramme
+from minzheng.lib import workdays
+from minzheng.lib.i18n import RequestError, gettext_noop, shorten
+from minzheng.policy.parameters import ParameterSet, load_parameters
+
+PARAMETER_DIR = Path(__file__).parent / "parameters"
+COVERED = ("eligible", "gradual_exit", "single_person")  # statuses a programme pays under
+MAX_TEXT = 2000  # findings, reasons
+
+
+class CaseError(RequestError):
+    """A step refused: the message names the field or the rule."""
+
+
+@cache
+def parameters() -> ParameterSet:
+    return load_parameters(PARAMETER_DIR)
+
+
+def parameter(name: str, county: str, day: dt.date) -> Any:
+    return parameters()[name].resolve(day, county).value
+
+
+def calendar() -> dict[dt.date, bool]:
+    """The administrators' corrections and additions to the holiday calendar."""
+    return dict(CalendarDay.objects.values_list("day", "workday"))
+
+
+def due_date(state: str, county: str, today: dt.date) -> dt.date | None:
+    """The working-day limit of the step a case in `state` waits for."""
+    step = workflow.LIMITS.get(state)
+    if step is None:
+        return None
+    days = parameter(f"cases.limit_{step}", county, today)
+    return workdays.add_workdays(today, days, calendar())
+
+
+def _text(value: Any, field: str, *, required: bool = True) -> str:
+    text = str(value or "").strip()
+    if required and not text:
+        raise CaseError("field_required", gettext_noop("%(field)s is required."), field=field)
+    if len(text) > MAX_TEXT:
+        raise CaseError(
+            "field_too_long",
+            gettext_noop("%(field)s is longer than %(max)s characters."),
+            field=field,
+            max=MAX_TEXT,
+        )
+    return text
+
+
+def _next_number(region_code: str) -> str:
+    """JZ<county><yyyymmdd><sequence of the day in the county>."""
+    prefix = f"JZ{region_code[:6]}{timezone.localdate():%Y%m%d}"
+    last = Case.objects.filter(number__startswith=prefix).order_by("-number").first()
+    sequence = int(last.number[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{sequence:05d}"
+
+
+def _audit(user: Any, request: HttpRequest | None, case: Case, action: str, **detail) -> None:
+    audit_record(
+        actor=user,
+        action=f"case_{action}",
+        request=request,
+        object_type="case",
+        object_id=case.number,
+        region_code=case.region_code,
+        detail=detail,
+    )
+
+
+def case_open(
+    *,
+    user: Any,
+    request: HttpRequest | None,
+    household_id: str,
+    channel: str,
+    as_of: dt.date,
+    declared: dict | None = None,
+) -> Case:
+    """A new case (draft) of a household of the lake in the user's scope."""
+    from minzheng.policy.household import parse_household
+    from minzheng.verification.report import household_number
+    from minzheng.verification.services import scoped_household
+
+    household_id = household_number(household_id)
+    require(user, roles.OPEN_CASE, request=request, object_type="household", object_id=household_id)
+    if channel not in Case.Channel.values:
+        raise CaseError(
+            "bad_channel",
+            gettext_noop("channel: %(value)s is not one of %(allowed)s."),
+            value=shorten(str(channel)),
+            allowed=", ".join(Case.Channel.values),
+        )
+    found = scoped_household(user, household_id, as_of, request)
+    if declared is not None:
+        house, _members = parse_household(declared)
+        if house["household_id"] != household_id:
+            raise CaseError(
+                "declaration_mismatch",
+                gettext_noop("The declaration is of household %(declared)s, not of %(household)s."),
+                declared=house["household_id"],
+                household=household_id,
+            )
+    region_code = found.household["village_code"]
+    open_case = (
+        Case.objects.filter(household_id=household_id).exclude(state__in=workflow.FINAL).first()
+    )
+    if open_case is not None:
+        raise CaseError(
+            "case_already_open",
+            gettext_noop("Household %(household)s already has an open case: %(number)s."),
+            status=409,
+            household=household_id,
+            number=open_case.number,
+        )
+    now = timezone.now()
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                case = Case.objects.create(
+                    number=_next_number(region_code),
+                    household_id=household_id,
+                    region_code=region_code,
+                    channel=channel,
+                    as_of=as_of,
+                    declared=declared or {},
+                    created_by=user,
+                    state_since=now,
+                )
+                CaseEvent.objects.create(
+                    case=case, actor=user, action="open", to_state=workflow.DRAFT
+                )
+                _audit(user, request, case, "open", channel=channel)
+            return case
+        except IntegrityError:  # another case of the county took the number: the next one
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def case_get(*, user: Any, request: HttpRequest | None, number: str) -> Case:
+    """A case in the user's scope (not found and out of scope: the same audited 404)."""
+    require(user, roles.VIEW_CASE, request=request, object_type="case", object_id=number)
+    case = Case.objects.for_user(user).filter(number=str(number)[:32]).first()
+    if case is None:
+        not_found(
+            CaseError,
+            "case_not_found",
+            gettext_noop("Case %(number)s does not exist or is outside your scope."),
+            user=user,
+            request=request,
+            action="case_read",
+            object_type="case",
+            object_id=number,
+            number=shorten(str(number)),
+        )
+    return case
+
+
+def _conflict(case: Case) -> None:
+    raise CaseError(
+        "case_changed",
+        gettext_noop(
+            "Case %(number)s was changed by someone else while you were working on it; "
+            "reload it and try again."
+        ),
+        status=409,
+        number=case.number,
+    )
+
+
+def _permission(case: Case, action: str) -> str:
+    """Deciding (and returning a case from the county's queue) is the approver's; every
+    other step the caseworker's."""
+    if action in ("approve", "reject") or (
+        action == "return" and case.state == workflow.COUNTY_APPROVAL
+    ):
+        return roles.APPROVE_CASE
+    return roles.CHANGE_CASE
+
+
+def case_act(
+    *,
+    user: Any,
+    request: HttpRequest | None,
+    number: str,
+    action: str,
+    version: int,
+    **data: Any,
+) -> Case:
+    """Take one step of a case: `data` holds what the step needs (reason, findings …)."""
+    case = case_get(user=user, request=request, number=number)
+    if action not in workflow.TRANSITIONS:
+        workflow.next_state(case.state, action)  # the refusal naming the action
+    require(user, _permission(case, action), request=request, object_type="case", object_id=number)
+    target = workflow.next_state(case.state, action)
+    if case.version != version:  # before the step's work (a check) is done for nothing
+        _conflict(case)
+    today = timezone.localdate()
+    changes, detail, reason = STEPS[action](user, request, case, today, data)
+    if target != case.state:
+        due = due_date(target, case.county_code, today)
+        changes |= {"state": target, "state_since": timezone.now(), "due_date": due}
+    with transaction.atomic():
+        updated = Case.objects.filter(pk=case.pk, version=version).update(
+            version=F("version") + 1, **changes
+        )
+        if not updated:
+            _conflict(case)
+        CaseEvent.objects.create(
+            case=case,
+            actor=user,
+            action=action,
+            from_state=case.state,
+            to_state=target,
+            reason=reason,
+            detail=detail,
+        )
+        _audit(user, request, case, action, from_state=case.state, to_state=target)
+    case.refresh_from_db()
+    return case
+
+
+# --- the steps: (user, request, case, today, data) → (field changes, event detail, reason) ---
+
+
+def _submit(user, request, case, today, data):
+    from minzheng.verification.report import adults
+    from minzheng.verification.services import consents_active, scoped_household
+
+    found = scoped_household(user, case.household_id, case.as_of, request)
+    active = consents_active(case.household_id)
+    missing = [m for m in adults(found, today) if m["id_number"] not in active]
+    if missing:
+        raise CaseError(
+            "consent_missing",
+            gettext_noop(
+                "%(count)s adult member(s) have not authorised the economic-status check "
+                "(授权核对): record their consent before submitting."
+            ),
+            status=403,
+            count=len(missing),
+        )
+    return {"returned_reason": ""}, {}, ""
+
+
+def _verify(user, request, case, today, data):
+    """Run the economic-status check, keep its report with the case, and let the rules
+    propose the programmes from the checked data (the declaration when there is one)."""
+    from minzheng.policy.household import parse_household
+    from minzheng.verification.report import found_inputs
+    from minzheng.verification.services import check_run, lake, scoped_household
+
+    declared = parse_household(case.declared) if case.declared else None
+    check = check_run(
+        user=user,
+        request=request,
+        household_id=case.household_id,
+        date=case.as_of,
+        declared=declared,
+        source="case",
+    )
+    if declared is None:
+        found = scoped_household(user, case.household_id, case.as_of, request)
+        declared = found_inputs(found, case.as_of)
+    source = lake()
+    with source.lock:
+        explanation = source.explainer.explain(declared[0], declared[1], case.as_of)
+    _propose(case, explanation)
+    basis = {
+        "check": check.number,
+        "snapshot": check.report.get("snapshot", ""),
+        "data": "declared" if case.declared else "found",
+        "explanation": explanation,
+    }
+    return {"verification_check": check, "decision": {"basis": basis}}, {"check": check.number}, ""
+
+
+def _propose(case: Case, explanation: dict) -> None:
+    """The programmes the rules find the household eligible for; a caseworker's earlier
+    choice (added or dropped with a reason) is kept."""
+    for name, result in explanation["results"].items():
+        status = result.get("status") or ""
+        covered = status in COVERED or Decimal(str(result.get("one_off_amount") or 0)) > 0
+        amount = result.get("monthly_amount")
+        row, created = CaseProgramme.objects.get_or_create(
+            case=case,
+            programme=name,
+            defaults={"proposed": covered, "included": covered},
+        )
+        row.proposed = covered
+        if created or not row.reason:
+            row.included = covered
+        row.status = status
+        row.monthly_amount = Decimal(str(amount)) if amount is not None else None
+        row.save()
+
+
+def _fast_lane(user, request, case, today, data):
+    """Skip the home visit: the programme allows it, the result is clear by the margin and
+    the check found no difference."""
+    basis = case.decision.get("basis") or {}
+    trace = basis.get("explanation", {}).get("trace", {})
+    results = basis.get("explanation", {}).get("results", {})
+    margin = Decimal(str(parameter("cases.fast_lane_margin", case.county_code, today)))
+    check = case.verification_check
+    refused = []
+    if not parameter("cases.fast_lane_dibao", case.county_code, today):
+        refused.append("programme_not_allowed")
+    dibao = results.get("dibao", {})
+    if dibao.get("status") not in COVERED:
+        refused.append("not_eligible")
+    if check is None or check.flagged or not check.complete:
+        refused.append("check_flagged")
+    why: dict[str, Any] = {"margin": str(margin)}
+    if not refused:
+        params = trace["parameters"]
+        standard = Decimal(str(params["dibao.standard_monthly"]["value"]))
+        months = Decimal(str(params["dibao.asset_limit_months"]["value"]))
+        rules = trace["rules"]
+        counted = rules["counted"]["values"]
+        members = Decimal(str(rules["members_counted"]["value"] or 0)) or Decimal(1)
+        assets = sum(
+            (
+                Decimal(str(v or 0))
+                for p, v in rules["financial_assets"]["values"].items()
+                if counted.get(p)
+            ),
+            Decimal(0),
+        )
+        income = Decimal(str(dibao.get("per_capita_income") or 0))
+        why |= {
+            "per_capita_income": str(income),
+            "income_limit": str(margin * standard),
+            "assets_per_capita": str((assets / members).quantize(Decimal("0.01"))),
+            "asset_limit": str(margin * months * standard),
+            "check": check.number,
+        }
+        if income >= margin * standard:
+            refused.append("income_near_standard")
+        if assets / members >= margin * months * standard:
+            refused.append("assets_near_limit")
+    if refused:
+        raise CaseError(
+            "fast_lane_refused",
+            gettext_noop("The fast lane is not open to this case (%(reasons)s): visit the home."),
+            status=409,
+            reasons=", ".join(refused),
+        )
+    notice = today + dt.timedelta(days=parameter("cases.notice_days", case.county_code, today))
+    return {"fast_lane": why, "reviewed_by": user, "notice_until": notice}, why, ""
+
+
+def _start_review(user, request, case, today, data):
+    return {}, {}, ""
+
+
+def _record_visit(user, request, case, today, data):
+    visited = data.get("visit_date")
+    if not isinstance(visited, dt.date):
+        raise CaseError(
+            "field_required", gettext_noop("%(field)s is required."), field="visit_date"
+        )
+    if visited > today or visited < case.created_at.date():
+        raise CaseError(
+            "visit_date_out_of_range",
+            gettext_noop("visit_date: %(value)s is not between the case's opening and today."),
+            value=visited.isoformat(),
+        )
+    findings = _text(data.get("findings"), "findings")
+    visit = {"date": visited.isoformat(), "findings": findings, "by": user.username}
+    notice = today + dt.timedelta(days=parameter("cases.notice_days", case.county_code, today))
+    return {"visit": visit, "reviewed_by": user, "notice_until": notice}, {}, ""
+
+
+def _close_notice(user, request, case, today, data):
+    if case.notice_until is None or today <= case.notice_until:
+        raise CaseError(
+            "notice_running",
+            gettext_noop("The public notice runs until %(until)s; it can be closed after that."),
+            status=409,
+            until=case.notice_until.isoformat() if case.notice_until else "—",
+        )
+    return {}, {}, ""
+
+
+def _decide(user, request, case, today, data, approve: bool):
+    if getattr(getattr(user, "region", None), "code", None) != case.county_code:
+        raise CaseError(
+            "approval_other_county",
+            gettext_noop("Case %(number)s is decided by its own county (%(county)s)."),
+            status=403,
+            number=case.number,
+            county=case.county_code,
+        )
+    if user.pk in (case.created_by_id, case.reviewed_by_id):
+        raise CaseError(
+            "separation_of_duties",
+            gettext_noop("You created or reviewed case %(number)s: someone else decides it."),
+            status=403,
+            number=case.number,
+        )
+    reason = _text(data.get("reason"), "reason", required=not approve)
+    programmes = [
+        {
+            "programme": p.programme,
+            "status": p.status,
+            "monthly_amount": str(p.monthly_amount) if p.monthly_amount is not None else None,
+            "reason": p.reason,
+        }
+        for p in case.programmes.filter(included=True).order_by("programme")
+    ]
+    if approve and not programmes:
+        raise CaseError(
+            "nothing_to_approve",
+            gettext_noop("Case %(number)s covers no programme: reject it or add one."),
+            status=409,
+            number=case.number,
+        )
+    decided = {
+        "approved": approve,
+        "at": timezone.now().isoformat(),
+        "by": user.username,
+        "on": today.isoformat(),
+        "programmes": programmes if approve else [],
+        "reason": reason,
+    }
+    return {"decided_by": user, "decision": case.decision | {"decided": decided}}, {}, reason
+
+
+def _approve(user, request, case, today, data):
+    return _decide(user, request, case, today, data, approve=True)
+
+
+def _reject(user, request, case, today, data):
+    return _decide(user, request, case, today, data, approve=False)
+
+
+def _return(user, request, case, today, data):
+    reason = _text(data.get("reason"), "reason")
+    return {"returned_reason": reason}, {}, reason
+
+
+STEPS = {
+    "submit": _submit,
+    "verify": _verify,
+    "start_review": _start_review,
+    "fast_lane": _fast_lane,
+    "record_visit": _record_visit,
+    "close_notice": _close_notice,
+    "approve": _approve,
+    "reject": _reject,
+    "return": _return,
+}
+assert set(STEPS) == set(workflow.TRANSITIONS)
+
+
+def programme_set(
+    *,
+    user: Any,
+    request: HttpRequest | None,
+    number: str,
+    programme: str,
+    included: bool,
+    reason: str,
+    version: int,
+) -> Case:
+    """Add or drop a programme of a case before the township review ends, with a reason."""
+    case = case_get(user=user, request=request, number=number)
+    require(user, roles.CHANGE_CASE, request=request, object_type="case", object_id=number)
+    if case.state not in (workflow.VERIFYING, workflow.TOWNSHIP_REVIEW):
+        raise CaseError(
+            "programmes_fixed",
+            gettext_noop("In the state “%(state)s” the programmes of a case can no longer change."),
+            status=409,
+            state=workflow.STATES[case.state],
+        )
+    row = case.programmes.filter(programme=programme).first()
+    if row is None:
+        raise CaseError(
+            "unknown_programme",
+            gettext_noop("programme: %(value)s is not a programme of this case."),
+            value=shorten(str(programme)),
+        )
+    reason = _text(reason, "reason")
+    with transaction.atomic():
+        if not Case.objects.filter(pk=case.pk, version=version).update(version=F("version") + 1):
+            _conflict(case)
+        row.included, row.reason = bool(included), reason
+        row.save(update_fields=["included", "reason"])
+        CaseEvent.objects.create(
+            case=case,
+            actor=user,
+            action="programme_added" if included else "programme_dropped",
+            from_state=case.state,
+            to_state=case.state,
+            reason=reason,
+            detail={"programme": programme},
+        )
+        _audit(user, request, case, "programme_set", programme=programme, included=bool(included))
+    case.refresh_from_db()
+    return case
