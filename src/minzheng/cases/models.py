@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from minzheng.cases import workflow
 from minzheng.regions.scoping import RegionScopedQuerySet
@@ -27,7 +28,7 @@ class Case(models.Model):
     state = models.CharField(
         _("state"),
         max_length=20,
-        choices=[(k, str(v)) for k, v in workflow.STATES.items()],
+        choices=[(k, pgettext_lazy(v.context, v.message)) for k, v in workflow.STATES.items()],
         default=workflow.DRAFT,
         db_index=True,
     )
@@ -170,3 +171,63 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return self.day.isoformat()
+
+
+class Enrolment(models.Model):
+    """A household's (or a member's) entitlement to a programme from a month on, created by
+    an approved case. The database refuses a second enrolment of the same programme and
+    beneficiary for overlapping months (an exclusion constraint on PostgreSQL, triggers on
+    SQLite: see the migration)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        SUSPENDED = "suspended", _("suspended")
+        ENDED = "ended", _("ended")
+
+    case = models.ForeignKey(
+        Case,
+        verbose_name=_("case"),
+        on_delete=models.PROTECT,
+        related_name="enrolments",
+        null=True,
+        blank=True,
+    )
+    programme = models.CharField(_("programme"), max_length=32)
+    household_id = models.CharField(_("household"), max_length=20, db_index=True)
+    # The household number for a household's programme, the member's ID number for a
+    # person's (two kinds of numbers that never look alike).
+    beneficiary = models.CharField(_("beneficiary"), max_length=20)
+    region_code = models.CharField(_("region"), max_length=12, db_index=True)
+    monthly_amount = models.DecimalField(_("monthly amount"), max_digits=12, decimal_places=2)
+    start_month = models.DateField(_("from the month"))
+    end_month = models.DateField(_("until the month"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    region_lookup = "region_code"
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        indexes = [models.Index(fields=["programme", "beneficiary", "start_month"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start_month__day=1)
+                & (models.Q(end_month__isnull=True) | models.Q(end_month__day=1)),
+                name="enrolment_whole_months",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_month__isnull=True)
+                | models.Q(end_month__gte=models.F("start_month")),
+                name="enrolment_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(monthly_amount__gte=0), name="enrolment_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme}/{self.beneficiary}/{self.start_month:%Y-%m}"

@@ -23,7 +23,7 @@ from minzheng.accounts import roles
 from minzheng.accounts.permissions import not_found, require
 from minzheng.audit.services import audit_record
 from minzheng.cases import workflow
-from minzheng.cases.models import CalendarDay, Case, CaseEvent, CaseProgramme
+from minzheng.cases.models import CalendarDay, Case, CaseEvent, CaseProgramme, Enrolment
 from minzheng.lib import workdays
 from minzheng.lib.i18n import RequestError, gettext_noop, shorten
 from minzheng.policy.parameters import ParameterSet, load_parameters
@@ -243,8 +243,45 @@ def case_act(
             detail=detail,
         )
         _audit(user, request, case, action, from_state=case.state, to_state=target)
+        if target == workflow.APPROVED:
+            _enrol(case, today)
     case.refresh_from_db()
     return case
+
+
+def _enrol(case: Case, today: dt.date) -> list[Enrolment]:
+    """The approved case's monthly entitlements, from the month after the decision (次月起),
+    at the amounts decided. A programme the household is already enrolled in for those
+    months is refused by the database, and the whole approval with it."""
+    start = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    rows = []
+    for row in case.programmes.filter(included=True, monthly_amount__gt=0).order_by("programme"):
+        try:
+            with transaction.atomic():
+                rows.append(
+                    Enrolment.objects.create(
+                        case=case,
+                        programme=row.programme,
+                        household_id=case.household_id,
+                        beneficiary=case.household_id,
+                        region_code=case.region_code,
+                        monthly_amount=row.monthly_amount,
+                        start_month=start,
+                    )
+                )
+        except IntegrityError:
+            raise CaseError(
+                "already_enrolled",
+                gettext_noop(
+                    "Household %(household)s is already enrolled in %(programme)s from "
+                    "%(month)s: end that enrolment first."
+                ),
+                status=409,
+                household=case.household_id,
+                programme=row.programme,
+                month=f"{start:%Y-%m}",
+            ) from None
+    return rows
 
 
 # --- the steps: (user, request, case, today, data) → (field changes, event detail, reason) ---

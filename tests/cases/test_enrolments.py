@@ -1,0 +1,112 @@
+"""An approved case enrols the household from the next month at the decided amounts; the
+database itself refuses a second enrolment of a programme for overlapping months."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from minzheng.cases import services, workflow
+from minzheng.cases.models import Case, Enrolment
+from minzheng.cases.services import CaseError
+from minzheng.regions.services import regions_load_file
+from tests.conftest import _user
+from tests.verification.conftest import AS_OF
+from tests.verification.test_web import consent_all
+
+from .test_workflow import _to_approval, act, clock, poor_home  # noqa: F401 (fixtures)
+
+
+def enrolment(**kw) -> Enrolment:
+    values = {
+        "programme": "dibao",
+        "household_id": "H3301020000001",
+        "beneficiary": "H3301020000001",
+        "region_code": "330102001001",
+        "monthly_amount": Decimal("500.00"),
+        "start_month": dt.date(2026, 1, 1),
+        "end_month": None,
+    } | kw
+    return Enrolment.objects.create(**values)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("first", "second", "overlap"),
+    [
+        ((dt.date(2026, 1, 1), None), (dt.date(2027, 1, 1), None), True),
+        ((dt.date(2026, 1, 1), dt.date(2026, 6, 1)), (dt.date(2026, 6, 1), None), True),
+        ((dt.date(2026, 1, 1), dt.date(2026, 6, 1)), (dt.date(2026, 7, 1), None), False),
+        ((dt.date(2026, 3, 1), None), (dt.date(2026, 1, 1), dt.date(2026, 2, 1)), False),
+        ((dt.date(2026, 3, 1), None), (dt.date(2026, 1, 1), dt.date(2026, 3, 1)), True),
+    ],
+)
+def test_the_database_refuses_overlapping_months(first, second, overlap):
+    enrolment(start_month=first[0], end_month=first[1])
+    enrolment(programme="tekun", start_month=second[0], end_month=second[1])  # another programme
+    if overlap:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            enrolment(start_month=second[0], end_month=second[1])
+    else:
+        enrolment(start_month=second[0], end_month=second[1])
+    assert Enrolment.objects.filter(programme="dibao").count() == (1 if overlap else 2)
+
+
+@pytest.mark.django_db
+def test_an_update_into_overlap_is_refused_and_whole_months_only():
+    enrolment(start_month=dt.date(2026, 1, 1), end_month=dt.date(2026, 3, 1))
+    later = enrolment(start_month=dt.date(2026, 5, 1))
+    later.start_month = dt.date(2026, 2, 1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        later.save()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        enrolment(beneficiary="H3301020000002", start_month=dt.date(2026, 1, 15))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        enrolment(
+            beneficiary="H3301020000003",
+            start_month=dt.date(2026, 5, 1),
+            end_month=dt.date(2026, 4, 1),
+        )
+
+
+@pytest.fixture
+def approvable(verify_settings, regions, clock, poor_home, lookup, indexed_lake):  # noqa: F811
+    regions_load_file(path=indexed_lake / "regions" / "subcounty.csv")
+    caseworker = _user("cw_102", "caseworker", "330102102")
+    consent_all(caseworker, poor_home, lookup)
+    case = services.case_open(
+        user=caseworker, request=None, household_id=poor_home, channel="counter", as_of=AS_OF
+    )
+    return _to_approval(case, caseworker, clock)
+
+
+def test_approval_enrols_from_the_next_month_at_the_decided_amounts(approvable, approver):
+    case = act(approver, approvable, "approve")
+    rows = {e.programme: e for e in Enrolment.objects.filter(case=case)}
+    decided = {
+        p["programme"]: Decimal(p["monthly_amount"])
+        for p in case.decision["decided"]["programmes"]
+        if p["monthly_amount"] and Decimal(p["monthly_amount"]) > 0
+    }
+    assert {k: e.monthly_amount for k, e in rows.items()} == decided and "dibao" in rows
+    # approved on 6 October 2026: paid from November
+    assert {e.start_month for e in rows.values()} == {dt.date(2026, 11, 1)}
+    assert {e.beneficiary for e in rows.values()} == {case.household_id}
+
+
+def test_an_approval_that_would_enrol_twice_is_refused_whole(approvable, approver):
+    enrolment(
+        household_id=approvable.household_id,
+        beneficiary=approvable.household_id,
+        start_month=dt.date(2026, 1, 1),
+    )
+    with pytest.raises(CaseError) as caught:
+        act(approver, approvable, "approve")
+    assert caught.value.code == "already_enrolled" and caught.value.status == 409
+    case = Case.objects.get(pk=approvable.pk)
+    assert case.state == workflow.COUNTY_APPROVAL and case.decided_by is None
+    assert Enrolment.objects.filter(case=case).count() == 0
+    assert not case.events.filter(action="approve").exists()
