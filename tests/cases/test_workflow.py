@@ -4,6 +4,7 @@ optimistic locking, frozen decisions, and the three personas."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -249,13 +250,38 @@ def test_the_caseworker_may_not_decide_nor_another_countys_approver(
 def test_the_fast_lane_is_refused_with_its_reasons(opened, caseworker):
     case = act(caseworker, opened, "submit")
     case = act(caseworker, case, "verify")
-    dibao = case.decision["basis"]["explanation"]["results"]["dibao"]["status"]
-    if dibao in services.COVERED and not case.verification_check.flagged:
-        pytest.skip("this household may take the fast lane")  # pragma: no cover
+    assert case.decision["basis"]["explanation"]["results"]["dibao"]["status"] == "ineligible"
     with pytest.raises(CaseError) as caught:
         act(caseworker, case, "fast_lane")
-    assert caught.value.code == "fast_lane_refused"
+    assert caught.value.code == "fast_lane_refused" and "not_eligible" in str(caught.value)
     assert Case.objects.get(pk=case.pk).state == workflow.VERIFYING
+
+
+def test_a_clear_case_takes_the_fast_lane_and_says_why(
+    verify_settings, regions, clock, approver, poor_home, lookup, indexed_lake
+):
+    regions_load_file(path=indexed_lake / "regions" / "subcounty.csv")
+    caseworker = _user("cw_102", "caseworker", "330102102")
+    consent_all(caseworker, poor_home, lookup)
+    case = services.case_open(
+        user=caseworker, request=None, household_id=poor_home, channel="counter", as_of=AS_OF
+    )
+    case = act(caseworker, act(caseworker, case, "submit"), "verify")
+    case = act(caseworker, case, "fast_lane")
+    assert case.state == workflow.PUBLIC_NOTICE and case.visit == {}
+    assert case.reviewed_by == caseworker and case.notice_until == dt.date(2026, 10, 5)
+    why = case.fast_lane
+    assert why["check"] == case.verification_check.number and why["margin"] == "0.8"
+    assert Decimal(why["per_capita_income"]) < Decimal(why["income_limit"])
+    assert Decimal(why["assets_per_capita"]) < Decimal(why["asset_limit"])
+    standard = case.decision["basis"]["explanation"]["trace"]["parameters"][
+        "dibao.standard_monthly"
+    ]["value"]
+    assert Decimal(why["income_limit"]) == Decimal("0.8") * Decimal(str(standard))
+    # County approval remains.
+    clock.move_to(dt.datetime(2026, 10, 6, 9, 0, tzinfo=dt.UTC))
+    case = act(approver, act(caseworker, case, "close_notice"), "approve")
+    assert case.state == workflow.APPROVED
 
 
 def test_programmes_are_added_or_dropped_with_a_reason(opened, caseworker):

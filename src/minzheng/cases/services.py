@@ -392,11 +392,12 @@ def _fast_lane(user, request, case, today, data):
             Decimal(0),
         )
         income = Decimal(str(dibao.get("per_capita_income") or 0))
+        cent = Decimal("0.01")
         why |= {
             "per_capita_income": str(income),
-            "income_limit": str(margin * standard),
-            "assets_per_capita": str((assets / members).quantize(Decimal("0.01"))),
-            "asset_limit": str(margin * months * standard),
+            "income_limit": str((margin * standard).quantize(cent)),
+            "assets_per_capita": str((assets / members).quantize(cent)),
+            "asset_limit": str((margin * months * standard).quantize(cent)),
             "check": check.number,
         }
         if income >= margin * standard:
