@@ -253,7 +253,8 @@ def test_the_fast_lane_is_refused_with_its_reasons(opened, caseworker):
     assert case.decision["basis"]["explanation"]["results"]["dibao"]["status"] == "ineligible"
     with pytest.raises(CaseError) as caught:
         act(caseworker, case, "fast_lane")
-    assert caught.value.code == "fast_lane_refused" and "not_eligible" in str(caught.value)
+    assert caught.value.code == "fast_lane_refused"
+    assert "规则认定不符合条件" in caught.value.translated()
     assert Case.objects.get(pk=case.pk).state == workflow.VERIFYING
 
 

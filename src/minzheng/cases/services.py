@@ -25,7 +25,7 @@ from minzheng.audit.services import audit_record
 from minzheng.cases import workflow
 from minzheng.cases.models import CalendarDay, Case, CaseEvent, CaseProgramme, Enrolment
 from minzheng.lib import workdays
-from minzheng.lib.i18n import RequestError, gettext_noop, shorten
+from minzheng.lib.i18n import RequestError, gettext_noop, pgettext_lazy, shorten
 from minzheng.policy.parameters import ParameterSet, load_parameters
 
 PARAMETER_DIR = Path(__file__).parent / "parameters"
@@ -359,6 +359,21 @@ def _propose(case: Case, explanation: dict) -> None:
         row.save()
 
 
+FAST_LANE_REFUSALS = {
+    "programme_not_allowed": pgettext_lazy("fast lane", "低保 does not allow the fast lane here"),
+    "not_eligible": pgettext_lazy("fast lane", "the rules do not find the household eligible"),
+    "check_flagged": pgettext_lazy(
+        "fast lane", "the economic-status check flagged a difference or is incomplete"
+    ),
+    "income_near_standard": pgettext_lazy(
+        "fast lane", "per-capita income is not clearly below the standard"
+    ),
+    "assets_near_limit": pgettext_lazy(
+        "fast lane", "per-capita financial assets are not clearly below the limit"
+    ),
+}
+
+
 def _fast_lane(user, request, case, today, data):
     """Skip the home visit: the programme allows it, the result is clear by the margin and
     the check found no difference."""
@@ -409,7 +424,7 @@ def _fast_lane(user, request, case, today, data):
             "fast_lane_refused",
             gettext_noop("The fast lane is not open to this case (%(reasons)s): visit the home."),
             status=409,
-            reasons=", ".join(refused),
+            reasons="; ".join(str(FAST_LANE_REFUSALS[r]) for r in refused),
         )
     notice = today + dt.timedelta(days=parameter("cases.notice_days", case.county_code, today))
     return {"fast_lane": why, "reviewed_by": user, "notice_until": notice}, why, ""
