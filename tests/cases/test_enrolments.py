@@ -87,9 +87,8 @@ def test_approval_enrols_from_the_next_month_at_the_decided_amounts(approvable, 
     case = act(approver, approvable, "approve")
     rows = {e.programme: e for e in Enrolment.objects.filter(case=case)}
     decided = {
-        p["programme"]: Decimal(p["monthly_amount"])
-        for p in case.decision["decided"]["programmes"]
-        if p["monthly_amount"] and Decimal(p["monthly_amount"]) > 0
+        p.programme: p.monthly_amount
+        for p in case.programmes.filter(included=True, monthly_amount__gt=0)
     }
     assert {k: e.monthly_amount for k, e in rows.items()} == decided and "dibao" in rows
     # approved on 6 October 2026: paid from November

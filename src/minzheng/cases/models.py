@@ -50,9 +50,12 @@ class Case(models.Model):
     notice_until = models.DateField(_("public notice until"), null=True, blank=True)
     returned_reason = models.TextField(_("returned because"), blank=True)
     due_date = models.DateField(_("due"), null=True, blank=True, db_index=True)
-    # What the decision was based on, frozen when it was taken: inputs, parameter values,
-    # the engine's explanation and the programmes with their amounts.
-    decision = models.JSONField(_("decision basis"), default=dict, blank=True)
+    # What the decision is based on, kept from the check on: the report's number and
+    # snapshot, the engine's inputs, the parameter values in force and the results. The
+    # programmes and amounts decided are the case's CaseProgramme rows, fixed once decided.
+    basis = models.JSONField(_("decision basis"), default=dict, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),

@@ -330,13 +330,47 @@ def _verify(user, request, case, today, data):
     with source.lock:
         explanation = source.explainer.explain(declared[0], declared[1], case.as_of)
     _propose(case, explanation)
-    basis = {
+    return (
+        {"verification_check": check, "basis": _basis(case, check, explanation)},
+        {"check": check.number},
+        "",
+    )
+
+
+def _basis(case: Case, check: Any, explanation: dict) -> dict:
+    """What the decision will rest on, compact enough for every case: the inputs, the
+    parameter values in force and the results (the full trace follows from these and the
+    rules' version), and the figures the fast lane compares."""
+    from minzheng import __version__
+
+    trace = explanation["trace"]
+    rules = trace["rules"]
+    counted = rules["counted"]["values"]
+    assets = sum(
+        (
+            Decimal(str(v or 0))
+            for p, v in rules["financial_assets"]["values"].items()
+            if counted.get(p)
+        ),
+        Decimal(0),
+    )
+    return {
         "check": check.number,
         "snapshot": check.report.get("snapshot", ""),
         "data": "declared" if case.declared else "found",
-        "explanation": explanation,
+        "rules_version": __version__,
+        "date": trace["date"],
+        "county": trace["county"],
+        "inputs": trace["inputs"],
+        "parameters": trace["parameters"],
+        "results": explanation["results"],
+        "totals": explanation["totals"],
+        "referrals": explanation["referrals"],
+        "figures": {
+            "members_counted": rules["members_counted"]["value"],
+            "financial_assets_counted": str(assets),
+        },
     }
-    return {"verification_check": check, "decision": {"basis": basis}}, {"check": check.number}, ""
 
 
 def _propose(case: Case, explanation: dict) -> None:
@@ -377,35 +411,24 @@ FAST_LANE_REFUSALS = {
 def _fast_lane(user, request, case, today, data):
     """Skip the home visit: the programme allows it, the result is clear by the margin and
     the check found no difference."""
-    basis = case.decision.get("basis") or {}
-    trace = basis.get("explanation", {}).get("trace", {})
-    results = basis.get("explanation", {}).get("results", {})
+    basis = case.basis
     margin = Decimal(str(parameter("cases.fast_lane_margin", case.county_code, today)))
     check = case.verification_check
     refused = []
     if not parameter("cases.fast_lane_dibao", case.county_code, today):
         refused.append("programme_not_allowed")
-    dibao = results.get("dibao", {})
+    dibao = basis.get("results", {}).get("dibao", {})
     if dibao.get("status") not in COVERED:
         refused.append("not_eligible")
     if check is None or check.flagged or not check.complete:
         refused.append("check_flagged")
     why: dict[str, Any] = {"margin": str(margin)}
     if not refused:
-        params = trace["parameters"]
+        params = basis["parameters"]
         standard = Decimal(str(params["dibao.standard_monthly"]["value"]))
         months = Decimal(str(params["dibao.asset_limit_months"]["value"]))
-        rules = trace["rules"]
-        counted = rules["counted"]["values"]
-        members = Decimal(str(rules["members_counted"]["value"] or 0)) or Decimal(1)
-        assets = sum(
-            (
-                Decimal(str(v or 0))
-                for p, v in rules["financial_assets"]["values"].items()
-                if counted.get(p)
-            ),
-            Decimal(0),
-        )
+        members = Decimal(str(basis["figures"]["members_counted"] or 0)) or Decimal(1)
+        assets = Decimal(basis["figures"]["financial_assets_counted"])
         income = Decimal(str(dibao.get("per_capita_income") or 0))
         cent = Decimal("0.01")
         why |= {
@@ -480,31 +503,14 @@ def _decide(user, request, case, today, data, approve: bool):
             number=case.number,
         )
     reason = _text(data.get("reason"), "reason", required=not approve)
-    programmes = [
-        {
-            "programme": p.programme,
-            "status": p.status,
-            "monthly_amount": str(p.monthly_amount) if p.monthly_amount is not None else None,
-            "reason": p.reason,
-        }
-        for p in case.programmes.filter(included=True).order_by("programme")
-    ]
-    if approve and not programmes:
+    if approve and not case.programmes.filter(included=True).exists():
         raise CaseError(
             "nothing_to_approve",
             gettext_noop("Case %(number)s covers no programme: reject it or add one."),
             status=409,
             number=case.number,
         )
-    decided = {
-        "approved": approve,
-        "at": timezone.now().isoformat(),
-        "by": user.username,
-        "on": today.isoformat(),
-        "programmes": programmes if approve else [],
-        "reason": reason,
-    }
-    return {"decided_by": user, "decision": case.decision | {"decided": decided}}, {}, reason
+    return {"decided_by": user, "decided_at": timezone.now(), "decision_reason": reason}, {}, reason
 
 
 def _approve(user, request, case, today, data):
