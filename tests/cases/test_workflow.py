@@ -313,3 +313,68 @@ def test_programmes_are_added_or_dropped_with_a_reason(opened, caseworker):
     case = act(caseworker, case, "submit")
     case = act(caseworker, case, "verify")
     assert case.programmes.get(pk=row.pk).included == row.included
+
+
+def _to_notice(case, caseworker):
+    case = act(caseworker, act(caseworker, case, "submit"), "verify")
+    case = act(caseworker, case, "start_review")
+    return act(caseworker, case, "record_visit", visit_date=dt.date(2026, 9, 28), findings="属实")
+
+
+def objection(user, case, **kw):
+    values = {"raised_on": dt.date(2026, 9, 28), "content": "该户有经营性收入", "objector": ""}
+    return services.objection_record(
+        user=user, request=None, number=case.number, version=case.version, **(values | kw)
+    )
+
+
+def resolve(user, case, objection_id, upheld):
+    return services.objection_resolve(
+        user=user,
+        request=None,
+        number=case.number,
+        version=case.version,
+        objection_id=objection_id,
+        upheld=upheld,
+        resolution="经核实",
+    )
+
+
+def test_objections_to_the_notice_are_resolved_before_it_closes(opened, caseworker, clock):
+    with pytest.raises(CaseError) as caught:
+        objection(caseworker, opened)
+    assert caught.value.code == "not_in_notice"
+    case = _to_notice(opened, caseworker)
+    clock.move_to(dt.datetime(2026, 9, 29, 9, 0, tzinfo=dt.UTC))
+    raised = objection(caseworker, case)
+    case.refresh_from_db()
+    with pytest.raises(CaseError) as caught:
+        objection(caseworker, case, raised_on=dt.date(2026, 12, 1))  # a future date
+    assert caught.value.code == "date_in_future" and "raised_on" in str(caught.value)
+    clock.move_to(dt.datetime(2026, 10, 6, 9, 0, tzinfo=dt.UTC))
+    with pytest.raises(CaseError) as caught:
+        act(caseworker, case, "close_notice")
+    assert caught.value.code == "objections_open"
+    resolve(caseworker, case, raised.pk, upheld=False)
+    case.refresh_from_db()
+    case = act(caseworker, case, "close_notice")
+    assert case.state == workflow.COUNTY_APPROVAL
+    assert [e.action for e in case.events.all()][-3:] == [
+        "objection_recorded",
+        "objection_resolved",
+        "close_notice",
+    ]
+
+
+def test_an_upheld_objection_sends_the_case_back(opened, caseworker, clock):
+    case = _to_notice(opened, caseworker)
+    raised = objection(caseworker, case)
+    case.refresh_from_db()
+    resolve(caseworker, case, raised.pk, upheld=True)
+    case.refresh_from_db()
+    clock.move_to(dt.datetime(2026, 10, 6, 9, 0, tzinfo=dt.UTC))
+    with pytest.raises(CaseError) as caught:
+        act(caseworker, case, "close_notice")
+    assert caught.value.code == "objection_upheld"
+    case = act(caseworker, case, "return", reason="公示期间异议成立")
+    assert case.state == workflow.RETURNED

@@ -234,3 +234,42 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme}/{self.beneficiary}/{self.start_month:%Y-%m}"
+
+
+class Objection(models.Model):
+    """An objection raised during a case's public notice (公示), and how it was resolved."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="objections"
+    )
+    raised_on = models.DateField(_("raised on"))
+    objector = models.CharField(_("raised by"), max_length=80, blank=True)
+    content = models.TextField(_("objection"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+    upheld = models.BooleanField(_("upheld"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    region_lookup = "case__region_code"
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["raised_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}/{self.pk}"

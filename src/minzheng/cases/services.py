@@ -23,7 +23,14 @@ from minzheng.accounts import roles
 from minzheng.accounts.permissions import not_found, require
 from minzheng.audit.services import audit_record, audit_record_many
 from minzheng.cases import workflow
-from minzheng.cases.models import CalendarDay, Case, CaseEvent, CaseProgramme, Enrolment
+from minzheng.cases.models import (
+    CalendarDay,
+    Case,
+    CaseEvent,
+    CaseProgramme,
+    Enrolment,
+    Objection,
+)
 from minzheng.lib import workdays
 from minzheng.lib.i18n import RequestError, gettext_noop, pgettext_lazy, shorten
 from minzheng.policy.parameters import ParameterSet, load_parameters
@@ -483,7 +490,19 @@ def _close_notice(user, request, case, today, data):
             status=409,
             until=case.notice_until.isoformat() if case.notice_until else "—",
         )
-    return {}, {}, ""
+    if case.objections.filter(upheld__isnull=True).exists():
+        raise CaseError(
+            "objections_open",
+            gettext_noop("Resolve every objection to the public notice before closing it."),
+            status=409,
+        )
+    if case.objections.filter(upheld=True).exists():
+        raise CaseError(
+            "objection_upheld",
+            gettext_noop("An objection to the public notice was upheld: return the case."),
+            status=409,
+        )
+    return {}, {"objections": case.objections.count()}, ""
 
 
 def _decide(user, request, case, today, data, approve: bool):
@@ -568,21 +587,17 @@ def programme_set(
             value=shorten(str(programme)),
         )
     reason = _text(reason, "reason")
-    with transaction.atomic():
-        if not Case.objects.filter(pk=case.pk, version=version).update(version=F("version") + 1):
-            _conflict(case)
-        row.included, row.reason = bool(included), reason
-        row.save(update_fields=["included", "reason"])
-        CaseEvent.objects.create(
-            case=case,
-            actor=user,
-            action="programme_added" if included else "programme_dropped",
-            from_state=case.state,
-            to_state=case.state,
-            reason=reason,
-            detail={"programme": programme},
-        )
-        _audit(user, request, case, "programme_set", programme=programme, included=bool(included))
+    row.included, row.reason = bool(included), reason
+    _with_version(
+        case,
+        version,
+        lambda: row.save(update_fields=["included", "reason"]),
+        user,
+        request,
+        "programme_added" if included else "programme_dropped",
+        reason=reason,
+        detail={"programme": programme},
+    )
     case.refresh_from_db()
     return case
 
@@ -718,3 +733,106 @@ def _approve_chunk(user, request, numbers, county, now, start) -> tuple[list[str
     ]
     audit_record_many(actor=user, request=request, events=events)
     return [c.number for c in ok], refused
+
+
+def objection_record(
+    *,
+    user: Any,
+    request: HttpRequest | None,
+    number: str,
+    version: int,
+    raised_on: dt.date,
+    content: str,
+    objector: str = "",
+) -> Objection:
+    """An objection raised during the public notice (the objector may stay anonymous)."""
+    case = case_get(user=user, request=request, number=number)
+    require(user, roles.CHANGE_CASE, request=request, object_type="case", object_id=number)
+    if case.state != workflow.PUBLIC_NOTICE:
+        raise CaseError(
+            "not_in_notice",
+            gettext_noop("Case %(number)s is not in its public notice."),
+            status=409,
+            number=case.number,
+        )
+    if not isinstance(raised_on, dt.date):
+        raise CaseError("field_required", gettext_noop("%(field)s is required."), field="raised_on")
+    if raised_on > timezone.localdate():
+        raise CaseError(
+            "date_in_future",
+            gettext_noop("%(field)s: %(value)s is in the future."),
+            field="raised_on",
+            value=raised_on.isoformat(),
+        )
+    content = _text(content, "content")
+    objector = _text(objector, "objector", required=False)[:80]
+    return _with_version(
+        case,
+        version,
+        lambda: Objection.objects.create(
+            case=case, raised_on=raised_on, objector=objector, content=content, recorded_by=user
+        ),
+        user,
+        request,
+        "objection_recorded",
+    )
+
+
+def objection_resolve(
+    *,
+    user: Any,
+    request: HttpRequest | None,
+    number: str,
+    version: int,
+    objection_id: int,
+    upheld: bool,
+    resolution: str,
+) -> Objection:
+    """How an objection was looked into: upheld (the case goes back) or not, and why."""
+    case = case_get(user=user, request=request, number=number)
+    require(user, roles.CHANGE_CASE, request=request, object_type="case", object_id=number)
+    objection = case.objections.filter(pk=objection_id, upheld__isnull=True).first()
+    if objection is None:
+        raise CaseError(
+            "objection_not_found",
+            gettext_noop("Objection %(id)s of case %(number)s is not open."),
+            status=404,
+            id=objection_id,
+            number=case.number,
+        )
+    objection.resolution = _text(resolution, "resolution")
+    objection.upheld = bool(upheld)
+    objection.resolved_by, objection.resolved_at = user, timezone.now()
+    return _with_version(
+        case, version, lambda: objection.save() or objection, user, request, "objection_resolved"
+    )
+
+
+def _with_version(
+    case: Case,
+    version: int,
+    change,
+    user,
+    request,
+    action: str,
+    *,
+    reason: str = "",
+    detail: dict | None = None,
+):
+    """Make `change` part of the case: its version goes up (a concurrent change loses with
+    a conflict), its timeline and the audit chain say so, all in one transaction."""
+    with transaction.atomic():
+        if not Case.objects.filter(pk=case.pk, version=version).update(version=F("version") + 1):
+            _conflict(case)
+        result = change()
+        CaseEvent.objects.create(
+            case=case,
+            actor=user,
+            action=action,
+            from_state=case.state,
+            to_state=case.state,
+            reason=reason,
+            detail=detail or {},
+        )
+        _audit(user, request, case, action, **(detail or {}))
+    return result

@@ -45,7 +45,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "approve": (frozenset({COUNTY_APPROVAL}), APPROVED),
     "reject": (frozenset({COUNTY_APPROVAL}), REJECTED),
     "return": (
-        frozenset({SUBMITTED, VERIFYING, TOWNSHIP_REVIEW, COUNTY_APPROVAL}),
+        frozenset({SUBMITTED, VERIFYING, TOWNSHIP_REVIEW, PUBLIC_NOTICE, COUNTY_APPROVAL}),
         RETURNED,
     ),
 }
