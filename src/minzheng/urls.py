@@ -21,6 +21,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("verification/", include("minzheng.verification.urls")),
     path("exchange/", include("minzheng.exchange.urls")),
+    path("cases/", include("minzheng.cases.urls")),
     path("", include("minzheng.web.urls")),
 ]
 

@@ -17,7 +17,7 @@ from tests.conftest import _user
 from tests.verification.conftest import AS_OF
 from tests.verification.test_web import consent_all
 
-from .test_workflow import _to_approval, act, clock, poor_home  # noqa: F401 (fixtures)
+from .test_workflow import _to_approval, act
 
 
 def enrolment(**kw) -> Enrolment:
@@ -73,7 +73,7 @@ def test_an_update_into_overlap_is_refused_and_whole_months_only():
 
 
 @pytest.fixture
-def approvable(verify_settings, regions, clock, poor_home, lookup, indexed_lake):  # noqa: F811
+def approvable(verify_settings, regions, clock, poor_home, lookup, indexed_lake):
     regions_load_file(path=indexed_lake / "regions" / "subcounty.csv")
     caseworker = _user("cw_102", "caseworker", "330102102")
     consent_all(caseworker, poor_home, lookup)

@@ -7,7 +7,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Permission
 
 from minzheng.accounts.permissions import PermissionRefused
@@ -20,27 +19,6 @@ from minzheng.regions.services import regions_load_file
 from tests.conftest import _user
 from tests.verification.conftest import AS_OF, household_in
 from tests.verification.test_web import consent_all
-
-TODAY = dt.datetime(2026, 9, 28, 10, 0, tzinfo=dt.UTC)  # a Monday before the National Day
-
-
-@pytest.fixture
-def home(lookup):
-    return household_in(lookup, "330102001")
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(TODAY, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def opened(verify_settings, clock, caseworker, home, lookup):
-    consent_all(caseworker, home, lookup)
-    return services.case_open(
-        user=caseworker, request=None, household_id=home, channel="counter", as_of=AS_OF
-    )
 
 
 def act(user, case, action, **data):
@@ -58,19 +36,6 @@ def test_the_state_table_refuses_illegal_steps_naming_the_state():
     assert caught.value.translated() == "处于“草稿”状态的事项不能进行“批准”。"
     with pytest.raises(TransitionError):
         workflow.next_state(workflow.DRAFT, "pay everyone")
-
-
-@pytest.fixture
-def poor_home(lookup):
-    """A household enrolled in 低保 (the rules find it eligible), of a township of 上城区
-    that has one."""
-    return household_in(
-        lookup,
-        "330102102",
-        adults=1,
-        where="AND h.household_id IN (SELECT household_id FROM enrolments "
-        "WHERE programme = 'dibao')",
-    )
 
 
 def test_a_case_goes_from_application_to_approval(

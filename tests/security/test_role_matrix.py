@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from minzheng.audit.models import AuditEvent
+from minzheng.cases import services as cases
 from minzheng.verification import services
 from minzheng.verification.models import Consent
 from tests.exchange.conftest import deliver
@@ -59,6 +60,13 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "verification/consents/<int:consent_id>/revoke/"): row(
         302, 302, 403, 404, 403, 403, 403
     ),
+    # --- cases (救助"一件事") ---
+    ("GET", "cases/"): row(302, 200, 200, 200, 403, 403, 403),
+    ("POST", "cases/new/"): row(302, 302, 403, 404, 403, 403, 403),
+    ("GET", "cases/queue/"): row(302, 403, 200, 403, 403, 403, 403),
+    ("POST", "cases/queue/"): row(302, 403, 302, 403, 403, 403, 403),
+    ("GET", "cases/<str:case_number>/"): PERSONAL,
+    ("POST", "cases/<str:case_number>/act/"): row(302, 302, 403, 404, 403, 403, 403),
     # --- data steward's pages (数据管理) ---
     ("GET", "exchange/"): STEWARD,
     ("GET", "exchange/freshness/<str:feed>/"): STEWARD,
@@ -181,8 +189,13 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
     group = Group.objects.create(name="county approvers")
     verify_settings.EXCHANGE_DIR = tmp_path / "exchange"
     delivery = deliver(everyone["steward"], tmp_path / "in", ["123,2020-01-01,330102"])
+    case = cases.case_open(
+        user=caseworker, request=None, household_id=home, channel="counter", as_of=AS_OF
+    )
+    other = household_in(lookup, "330102001", where=f"AND h.household_id <> '{home}'")
     event = AuditEvent.objects.order_by("-seq").first()
     values = {
+        "case_number": case.number,
         "household_id": home,
         "number": check.number,
         "consent_id": str(consent.pk),
@@ -209,6 +222,9 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
             "given_at": timezone.now().isoformat(),
         },
         "i18n/setlang/": {"language": "zh-hans", "next": "/"},
+        "cases/new/": {"household_id": other, "channel": "counter", "as_of": "2020-12-31"},
+        "cases/<str:case_number>/act/": {"action": "submit", "version": "1"},
+        "cases/queue/": {"numbers": [case.number]},
     }
 
     def url_of(pattern: str) -> str:

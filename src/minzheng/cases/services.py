@@ -32,7 +32,13 @@ from minzheng.cases.models import (
     Objection,
 )
 from minzheng.lib import workdays
-from minzheng.lib.i18n import RequestError, gettext_noop, pgettext_lazy, shorten
+from minzheng.lib.i18n import (
+    RequestError,
+    TranslatableError,
+    gettext_noop,
+    pgettext_lazy,
+    shorten,
+)
 from minzheng.policy.parameters import ParameterSet, load_parameters
 
 PARAMETER_DIR = Path(__file__).parent / "parameters"
@@ -51,6 +57,16 @@ def parameters() -> ParameterSet:
 
 def parameter(name: str, county: str, day: dt.date) -> Any:
     return parameters()[name].resolve(day, county).value
+
+
+def default_as_of() -> dt.date:
+    """The date of the data in use (the snapshot's), for a new case; today without one."""
+    from minzheng.verification.services import lake
+
+    try:
+        return dt.date.fromisoformat(lake().lookup.manifest["snapshot_date"])
+    except (TranslatableError, KeyError, ValueError):
+        return timezone.localdate()
 
 
 def calendar() -> dict[dt.date, bool]:
@@ -202,7 +218,7 @@ def _conflict(case: Case) -> None:
     )
 
 
-def _permission(case: Case, action: str) -> str:
+def permission_for(case: Case, action: str) -> str:
     """Deciding (and returning a case from the county's queue) is the approver's; every
     other step the caseworker's."""
     if action in ("approve", "reject") or (
@@ -225,7 +241,9 @@ def case_act(
     case = case_get(user=user, request=request, number=number)
     if action not in workflow.TRANSITIONS:
         workflow.next_state(case.state, action)  # the refusal naming the action
-    require(user, _permission(case, action), request=request, object_type="case", object_id=number)
+    require(
+        user, permission_for(case, action), request=request, object_type="case", object_id=number
+    )
     target = workflow.next_state(case.state, action)
     if case.version != version:  # before the step's work (a check) is done for nothing
         _conflict(case)
@@ -603,6 +621,18 @@ def programme_set(
 
 
 BULK_CHUNK = 2000
+BULK_REFUSALS = {
+    "case_not_found": pgettext_lazy("bulk approval", "not found or outside your scope"),
+    "illegal_transition": pgettext_lazy("bulk approval", "not waiting for the county's decision"),
+    "approval_other_county": pgettext_lazy("bulk approval", "another county's case"),
+    "separation_of_duties": pgettext_lazy("bulk approval", "you created or reviewed it"),
+    "nothing_to_approve": pgettext_lazy("bulk approval", "covers no programme"),
+    "already_enrolled": pgettext_lazy("bulk approval", "the household is already enrolled"),
+}
+
+
+def refusal_label(code: str) -> str:
+    return str(BULK_REFUSALS.get(code, code))
 
 
 def case_approve_many(

@@ -60,6 +60,14 @@ ACTIONS = {
     "reject": pgettext_lazy("case action", "reject"),
     "return": pgettext_lazy("case action", "return for supplements"),
 }
+# Entries of a case's timeline that are not steps between states.
+EVENTS = {
+    "open": pgettext_lazy("case event", "opened"),
+    "programme_added": pgettext_lazy("case event", "programme added"),
+    "programme_dropped": pgettext_lazy("case event", "programme dropped"),
+    "objection_recorded": pgettext_lazy("case event", "objection recorded"),
+    "objection_resolved": pgettext_lazy("case event", "objection resolved"),
+}
 # The step whose working-day limit runs in each state (a dated parameter of that name).
 LIMITS = {
     SUBMITTED: "intake",

@@ -1,0 +1,201 @@
+"""The case pages: the worklist (a caseworker's home), one case with its timeline and the
+steps the user may take, and the county's approval queue with bulk approval."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.http import require_POST
+
+from minzheng.accounts import roles
+from minzheng.accounts.permissions import permission_required
+from minzheng.audit.services import personal_data_read
+from minzheng.cases import selectors, services, workflow
+from minzheng.cases.models import Case
+from minzheng.lib.i18n import TranslatableError
+
+MAX_BULK = 100_000  # numbers in one bulk approval (a county's queue)
+
+
+class NewCaseForm(forms.Form):
+    household_id = forms.CharField(label=gettext_lazy("Hukou number"), max_length=20)
+    channel = forms.ChoiceField(label=gettext_lazy("channel"), choices=Case.Channel.choices)
+    as_of = forms.DateField(
+        label=gettext_lazy("data as of"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class StepForm(forms.Form):
+    action = forms.ChoiceField(choices=[(a, a) for a in workflow.TRANSITIONS])
+    version = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+    reason = forms.CharField(required=False, max_length=services.MAX_TEXT)
+    findings = forms.CharField(required=False, max_length=services.MAX_TEXT)
+    visit_date = forms.DateField(required=False)
+
+
+def _refused(request: HttpRequest, exc: TranslatableError) -> HttpResponse:
+    return render(
+        request,
+        "cases/refused.html",
+        {"error": exc.translated(), "error_code": exc.code},
+        status=getattr(exc, "status", 400),
+    )
+
+
+def _form_error(request: HttpRequest, form: forms.Form) -> HttpResponse:
+    text = "; ".join(
+        f"{form.fields[name].label or name}: {' '.join(errors)}"
+        if name in form.fields
+        else " ".join(errors)
+        for name, errors in form.errors.items()
+    )
+    return render(
+        request, "cases/refused.html", {"error": text, "error_code": "bad_form"}, status=400
+    )
+
+
+@login_required
+@permission_required(roles.VIEW_CASE)
+def worklist(request: HttpRequest) -> HttpResponse:
+    """Mine, due soon, overdue, returned: the open cases of the user's scope."""
+    lists = selectors.worklist(request.user)
+    initial = {"as_of": services.default_as_of(), "channel": Case.Channel.COUNTER}
+    context = {
+        "today": timezone.localdate(),
+        "lists": [
+            (
+                key,
+                label,
+                [(c, workflow.STATES[c.state]) for c in lists[key][:50]],
+                lists[key].count(),
+            )
+            for key, label in (
+                ("overdue", gettext("Overdue")),
+                ("due_soon", gettext("Due soon")),
+                ("returned", gettext("Returned for supplements")),
+                ("mine", gettext("Opened by me")),
+            )
+        ],
+        "form": NewCaseForm(initial=initial) if request.user.has_perm(roles.OPEN_CASE) else None,
+        "queue": selectors.approval_queue(request.user).count()
+        if request.user.has_perm(roles.APPROVE_CASE)
+        else None,
+    }
+    return render(request, "cases/worklist.html", context)
+
+
+@login_required
+@require_POST
+@permission_required(roles.OPEN_CASE)
+def case_new(request: HttpRequest) -> HttpResponse:
+    form = NewCaseForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form)
+    try:
+        case = services.case_open(
+            user=request.user,
+            request=request,
+            household_id=form.cleaned_data["household_id"].strip(),
+            channel=form.cleaned_data["channel"],
+            as_of=form.cleaned_data["as_of"],
+        )
+    except TranslatableError as exc:
+        return _refused(request, exc)
+    return redirect("cases:case", case_number=case.number)
+
+
+@login_required
+@permission_required(roles.VIEW_CASE)
+def case_page(request: HttpRequest, case_number: str) -> HttpResponse:
+    try:
+        case = services.case_get(user=request.user, request=request, number=case_number)
+    except TranslatableError as exc:
+        return _refused(request, exc)
+    personal_data_read(
+        actor=request.user,
+        request=request,
+        object_type="case",
+        object_id=case.number,
+        region_code=case.region_code,
+        fields=["household", "programmes", "timeline"],
+    )
+    steps = [
+        (action, workflow.ACTIONS[action])
+        for action in workflow.allowed_actions(case.state)
+        if request.user.has_perm(services.permission_for(case, action))
+    ]
+    context = {
+        "case": case,
+        "state": workflow.STATES[case.state],
+        "programmes": case.programmes.order_by("programme"),
+        "events": [
+            (
+                e,
+                workflow.ACTIONS.get(e.action) or workflow.EVENTS.get(e.action, e.action),
+                workflow.STATES.get(e.to_state, e.to_state),
+            )
+            for e in case.events.select_related("actor")
+        ],
+        "objections": case.objections.all(),
+        "steps": steps,
+    }
+    return render(request, "cases/case.html", context)
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, case_number: str) -> HttpResponse:
+    form = StepForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form)
+    data = form.cleaned_data
+    try:
+        case = services.case_act(
+            user=request.user,
+            request=request,
+            number=case_number,
+            action=data["action"],
+            version=data["version"],
+            reason=data["reason"],
+            findings=data["findings"],
+            visit_date=data["visit_date"],
+        )
+    except TranslatableError as exc:
+        return _refused(request, exc)
+    messages.success(
+        request,
+        gettext("Case %(number)s: %(step)s done.")
+        % {"number": case.number, "step": workflow.ACTIONS[data["action"]]},
+    )
+    return redirect("cases:case", case_number=case.number)
+
+
+@login_required
+@permission_required(roles.APPROVE_CASE)
+def queue(request: HttpRequest) -> HttpResponse:
+    """The county's cases waiting for a decision; approve the chosen ones in one action."""
+    if request.method == "POST":
+        numbers = request.POST.getlist("numbers")[:MAX_BULK]
+        if request.POST.get("all") == "1":
+            numbers = list(
+                selectors.approval_queue(request.user).values_list("number", flat=True)[:MAX_BULK]
+            )
+        result = services.case_approve_many(user=request.user, request=request, numbers=numbers)
+        messages.success(
+            request,
+            gettext("%(approved)s cases approved, %(refused)s refused.")
+            % {"approved": len(result["approved"]), "refused": len(result["refused"])},
+        )
+        for number, reason in list(result["refused"].items())[:20]:
+            messages.warning(request, f"{number}: {services.refusal_label(reason)}")
+        return redirect("cases:queue")
+    cases = selectors.approval_queue(request.user)
+    page = Paginator(cases, 100).get_page(request.GET.get("page", 1))
+    return render(request, "cases/queue.html", {"page": page, "total": cases.count()})

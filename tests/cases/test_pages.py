@@ -1,0 +1,73 @@
+"""The case pages with the three personas: the worklist, one case and its steps, the
+county's queue with bulk approval."""
+
+from __future__ import annotations
+
+from minzheng.audit.models import AuditEvent
+from minzheng.cases import workflow
+from minzheng.cases.models import Case
+
+from .test_workflow import _to_approval
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def test_a_caseworker_opens_a_case_and_takes_a_step(login, opened, caseworker, lookup):
+    client = login(caseworker)
+    page = client.get("/cases/")
+    assert page.status_code == 200 and "办理时限" in text(page) and opened.number in text(page)
+    page = client.get(f"/cases/{opened.number}/")
+    assert page.status_code == 200 and 'data-state="draft"' in text(page)
+    assert 'data-testid="step-submit"' in text(page)
+    assert AuditEvent.objects.filter(
+        action="read_personal", object_type="case", object_id=opened.number
+    ).exists()
+    done = client.post(f"/cases/{opened.number}/act/", {"action": "submit", "version": "1"})
+    assert done.status_code == 302
+    assert Case.objects.get(pk=opened.pk).state == workflow.SUBMITTED
+    # the same form again: the case has moved on
+    stale = client.post(f"/cases/{opened.number}/act/", {"action": "submit", "version": "1"})
+    assert stale.status_code == 409 and "不能进行" in text(stale)
+    bad = client.post(f"/cases/{opened.number}/act/", {"action": "submit", "version": "abc"})
+    assert bad.status_code == 400 and "version" in text(bad)
+
+
+def test_opening_through_the_page_names_what_is_wrong(login, verify_settings, caseworker, home):
+    client = login(caseworker)
+    new = client.post(
+        "/cases/new/", {"household_id": home, "channel": "counter", "as_of": "2020-12-31"}
+    )
+    assert new.status_code == 302 and new.url.startswith("/cases/JZ330102")
+    again = client.post(
+        "/cases/new/", {"household_id": home, "channel": "counter", "as_of": "2020-12-31"}
+    )
+    assert again.status_code == 409 and "已有在办事项" in text(again)
+    bad = client.post("/cases/new/", {"household_id": home, "channel": "fax", "as_of": "x"})
+    assert bad.status_code == 400 and "申请渠道" in text(bad)
+
+
+def test_the_outsider_sees_no_case_of_another_county(login, opened, outsider):
+    client = login(outsider)
+    assert opened.number not in text(client.get("/cases/"))
+    assert client.get(f"/cases/{opened.number}/").status_code == 404
+    response = client.post(f"/cases/{opened.number}/act/", {"action": "submit", "version": "1"})
+    assert response.status_code == 404
+    assert Case.objects.get(pk=opened.pk).state == workflow.DRAFT
+    assert AuditEvent.objects.filter(actor=outsider, outcome="denied").count() >= 2
+
+
+def test_the_approver_approves_the_queue_in_one_action(login, opened, caseworker, approver, clock):
+    case = _to_approval(opened, caseworker, clock)
+    client = login(approver)
+    queue = client.get("/cases/queue/")
+    assert queue.status_code == 200 and case.number in text(queue)
+    page = client.get(f"/cases/{case.number}/")
+    assert 'data-testid="step-approve"' in text(page)
+    assert 'data-testid="step-record_visit"' not in text(page)
+    done = client.post("/cases/queue/", {"all": "1"})
+    assert done.status_code == 302
+    assert Case.objects.get(pk=case.pk).state == workflow.APPROVED
+    assert "1" in text(client.get("/cases/queue/"))  # the message: 1 approved
+    assert login(caseworker).get("/cases/queue/").status_code == 403
