@@ -71,3 +71,10 @@ def test_the_approver_approves_the_queue_in_one_action(login, opened, caseworker
     assert Case.objects.get(pk=case.pk).state == workflow.APPROVED
     assert "1" in text(client.get("/cases/queue/"))  # the message: 1 approved
     assert login(caseworker).get("/cases/queue/").status_code == 403
+
+
+def test_the_caseworkers_home_starts_with_the_worklist(login, opened, caseworker, approver):
+    home = text(login(caseworker).get("/"))
+    assert 'data-testid="home-worklist"' in home and "我的工作台" in home
+    assert 'data-testid="home-mine">我创建的：<a href="/cases/#list-mine">1</a>' in home
+    assert 'data-testid="home-worklist"' not in text(login(approver).get("/"))

@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 from minzheng.regions.levels import Level
 from minzheng.regions.models import Region
@@ -55,8 +56,26 @@ def home(request: HttpRequest) -> HttpResponse:
             "count_labels": [Region.Levels(level.value).label for level in below],
             "rows": rows,
             "idle_minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES,
+            "worklist": _worklist(request.user),
         },
     )
+
+
+def _worklist(user) -> list[tuple[str, str, int]]:
+    """A caseworker's day starts here: how many cases are overdue, due soon, returned."""
+    from minzheng.accounts import roles
+    from minzheng.cases import selectors
+
+    if not user.has_perm(roles.OPEN_CASE):
+        return []
+    lists = selectors.worklist(user)
+    labels = {
+        "overdue": gettext("Overdue"),
+        "due_soon": gettext("Due soon"),
+        "returned": gettext("Returned for supplements"),
+        "mine": gettext("Opened by me"),
+    }
+    return [(key, label, lists[key].count()) for key, label in labels.items()]
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
