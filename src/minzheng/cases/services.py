@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -206,7 +206,7 @@ def case_get(*, user: Any, request: HttpRequest | None, number: str) -> Case:
     return case
 
 
-def _conflict(case: Case) -> None:
+def _conflict(case: Case) -> NoReturn:
     raise CaseError(
         "case_changed",
         gettext_noop(
@@ -249,6 +249,7 @@ def case_act(
         _conflict(case)
     today = timezone.localdate()
     changes, detail, reason = STEPS[action](user, request, case, today, data)
+    after = changes.pop("_after", None)  # what the step writes besides the case itself
     if target != case.state:
         due = due_date(target, case.county_code, today)
         changes |= {"state": target, "state_since": timezone.now(), "due_date": due}
@@ -258,6 +259,8 @@ def case_act(
         )
         if not updated:
             _conflict(case)
+        if after is not None:
+            after()
         CaseEvent.objects.create(
             case=case,
             actor=user,
@@ -274,11 +277,16 @@ def case_act(
     return case
 
 
+def first_paid_month(decided: dt.date) -> dt.date:
+    """Assistance is paid from the month after the decision (次月起)."""
+    return (decided.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
 def _enrol(case: Case, today: dt.date) -> list[Enrolment]:
     """The approved case's monthly entitlements, from the month after the decision (次月起),
     at the amounts decided. A programme the household is already enrolled in for those
     months is refused by the database, and the whole approval with it."""
-    start = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    start = first_paid_month(today)
     rows = []
     for row in case.programmes.filter(included=True, monthly_amount__gt=0).order_by("programme"):
         try:
@@ -354,12 +362,12 @@ def _verify(user, request, case, today, data):
     source = lake()
     with source.lock:
         explanation = source.explainer.explain(declared[0], declared[1], case.as_of)
-    _propose(case, explanation)
-    return (
-        {"verification_check": check, "basis": _basis(case, check, explanation)},
-        {"check": check.number},
-        "",
-    )
+    changes = {
+        "verification_check": check,
+        "basis": _basis(case, check, explanation),
+        "_after": lambda: _propose(case, explanation),  # in the step's transaction
+    }
+    return changes, {"check": check.number}, ""
 
 
 def _basis(case: Case, check: Any, explanation: dict) -> dict:
@@ -649,7 +657,7 @@ def case_approve_many(
     refused: dict[str, str] = {}
     county = getattr(getattr(user, "region", None), "code", None)
     today, now = timezone.localdate(), timezone.now()
-    start = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    start = first_paid_month(today)
     for i in range(0, len(wanted), BULK_CHUNK):
         part = wanted[i : i + BULK_CHUNK]
         with transaction.atomic():
