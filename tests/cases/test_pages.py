@@ -3,9 +3,11 @@ county's queue with bulk approval."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from minzheng.audit.models import AuditEvent
-from minzheng.cases import workflow
-from minzheng.cases.models import Case
+from minzheng.cases import services, workflow
+from minzheng.cases.models import CalendarDay, Case
 
 from .test_workflow import _to_approval
 
@@ -78,3 +80,18 @@ def test_the_caseworkers_home_starts_with_the_worklist(login, opened, caseworker
     assert 'data-testid="home-worklist"' in home and "我的工作台" in home
     assert 'data-testid="home-mine">我创建的：<a href="/cases/#list-mine">1</a>' in home
     assert 'data-testid="home-worklist"' not in text(login(approver).get("/"))
+
+
+def test_only_a_provincial_administrator_changes_the_holiday_calendar(
+    login, province_admin, outsider_admin
+):
+    county = login(outsider_admin)
+    assert county.get("/admin/cases/calendarday/").status_code == 200
+    assert county.get("/admin/cases/calendarday/add/").status_code == 403
+    province = login(province_admin)
+    added = province.post(
+        "/admin/cases/calendarday/add/", {"day": "2031-01-06", "workday": "", "note": "元旦"}
+    )
+    assert added.status_code == 302
+    assert CalendarDay.objects.get().workday is False
+    assert services.calendar() == {dt.date(2031, 1, 6): False}

@@ -8,12 +8,15 @@ persona (403, 404) must leave a `denied` event in the audit log (#10, items 2 an
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from minzheng.audit.models import AuditEvent
 from minzheng.cases import services as cases
+from minzheng.cases.models import CalendarDay
 from minzheng.verification import services
 from minzheng.verification.models import Consent
 from tests.exchange.conftest import deliver
@@ -95,7 +98,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "admin/r/<path:content_type_id>/<path:object_id>/"): row(
         302, 302, 302, 302, 302, 302, 404
     ),
-    ("GET", "admin/^(?P<app_label>regions|accounts|auth|audit)/$"): ADMIN_ONLY,
+    ("GET", "admin/^(?P<app_label>regions|accounts|auth|audit|cases)/$"): ADMIN_ONLY,
     ("GET", "admin/(?P<url>.*)$"): row(302, 302, 302, 302, 302, 302, 404),
     ("GET", "admin/accounts/user/<id>/password/"): ADMIN_ONLY,
 }
@@ -119,6 +122,13 @@ ADMIN_MODELS = {
         "change": 302,
         "delete": 403,
         "history": 302,
+    },
+    "cases/calendarday": {
+        "changelist": 200,
+        "add": 200,
+        "change": 200,
+        "delete": 200,
+        "history": 200,
     },
     "audit/auditevent": {
         "changelist": 200,
@@ -213,6 +223,9 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "regions/region": "330102",
         "audit/auditevent": event.pk,
         "accounts/lockedaccount": caseworker.pk,
+        "cases/calendarday": CalendarDay.objects.create(
+            day=dt.date(2031, 1, 6), workday=False, note="元旦调休"
+        ).pk,
     }
     bodies = {
         "api/verification/checks": {"household_id": home, "date": AS_OF.isoformat()},

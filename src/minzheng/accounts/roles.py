@@ -34,6 +34,12 @@ VIEW_AUDIT = "audit.view_auditevent"
 USER_ADMIN = ("accounts.view_user", "accounts.add_user", "accounts.change_user")
 GROUP_ADMIN = ("auth.view_group", "auth.add_group", "auth.change_group", "auth.view_permission")
 REGION_ADMIN = ("regions.view_region", "regions.change_region")
+CALENDAR_ADMIN = (
+    "cases.view_calendarday",
+    "cases.add_calendarday",
+    "cases.change_calendarday",
+    "cases.delete_calendarday",
+)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Township and village: consents and checks of the households of their scope.
@@ -60,7 +66,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Feeds, quality and quarantine (masked): never a household's check.
     Role.DATA_STEWARD: frozenset({LOAD_FEED, VIEW_DELIVERY}),
     # Users, roles, regions and the audit log; personal data only through a granted unmask.
-    Role.ADMINISTRATOR: frozenset({VIEW_AUDIT, *USER_ADMIN, *GROUP_ADMIN, *REGION_ADMIN}),
+    Role.ADMINISTRATOR: frozenset(
+        {VIEW_AUDIT, *USER_ADMIN, *GROUP_ADMIN, *REGION_ADMIN, *CALENDAR_ADMIN}
+    ),
 }
 
 
