@@ -87,6 +87,12 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "api/verification/consents/<consent_id>/revoke"): row(
         401, 200, 403, 404, 403, 403, 403
     ),
+    # (the case page's row has submitted the case: version 1 → 2; the API returns it)
+    ("POST", "api/cases"): row(401, 201, 403, 404, 403, 403, 403),
+    ("GET", "api/cases"): row(401, 200, 200, 200, 403, 403, 403),
+    ("GET", "api/cases/<case_number>"): PERSONAL_API,
+    ("POST", "api/cases/<case_number>/steps"): row(401, 200, 403, 404, 403, 403, 403),
+    ("POST", "api/cases/approvals"): row(401, 403, 200, 403, 403, 403, 403),
     # --- admin site (only administrators are staff) ---
     ("GET", "admin/"): ADMIN_ONLY,
     ("GET", "admin/login/"): row(200, 200, 200, 200, 200, 200, 302),
@@ -203,6 +209,9 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         user=caseworker, request=None, household_id=home, channel="counter", as_of=AS_OF
     )
     other = household_in(lookup, "330102001", where=f"AND h.household_id <> '{home}'")
+    third = household_in(
+        lookup, "330102001", where=f"AND h.household_id NOT IN ('{home}', '{other}')"
+    )
     event = AuditEvent.objects.order_by("-seq").first()
     values = {
         "case_number": case.number,
@@ -238,6 +247,9 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "cases/new/": {"household_id": other, "channel": "counter", "as_of": "2020-12-31"},
         "cases/<str:case_number>/act/": {"action": "submit", "version": "1"},
         "cases/queue/": {"numbers": [case.number]},
+        "api/cases": {"household_id": third, "channel": "online", "as_of": "2020-12-31"},
+        "api/cases/<case_number>/steps": {"action": "return", "version": 2, "reason": "补充材料"},
+        "api/cases/approvals": {"numbers": [case.number]},
     }
 
     def url_of(pattern: str) -> str:

@@ -15,6 +15,7 @@ from minzheng.api.errors import ERRORS
 from minzheng.api.errors import install as install_error_handlers
 from minzheng.audit.models import AuditEvent
 from minzheng.audit.services import refusal_record
+from minzheng.cases.api import router as cases_router
 from minzheng.lib.i18n import RequestError, gettext_noop, shorten
 from minzheng.regions.models import Region
 from minzheng.regions.selectors import region_children_with_counts, region_path
@@ -123,3 +124,4 @@ def audit_events(request: HttpRequest, limit: int = 100):
 
 
 api.add_router("/verification", verification_router)
+api.add_router("/cases", cases_router)

@@ -1,0 +1,205 @@
+"""The case API: open a case, follow it, take its steps, approve a county's queue — for a
+resident-facing app and other departments, through the same services, scope and audit as
+the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from minzheng.accounts import roles
+from minzheng.accounts.permissions import require
+from minzheng.api.errors import ERRORS, ErrorOut
+from minzheng.audit.services import personal_data_read
+from minzheng.cases import selectors, services, workflow
+from minzheng.cases.models import Case
+
+router = Router(tags=["cases"])
+CASE_ERRORS = ERRORS | {409: ErrorOut}  # a step the state or the version does not allow
+PAGE = 100
+
+
+class CaseIn(Schema):
+    household_id: str = Field(max_length=40)
+    channel: str = Field(max_length=20)
+    as_of: dt.date
+
+
+class StepIn(Schema):
+    action: str = Field(max_length=20)
+    version: int = Field(ge=1, le=2**31 - 1)
+    reason: str = Field("", max_length=services.MAX_TEXT)
+    findings: str = Field("", max_length=services.MAX_TEXT)
+    visit_date: dt.date | None = None
+
+
+class ApprovalsIn(Schema):
+    numbers: list[str] = Field(max_length=100_000)
+
+
+class ProgrammeOut(Schema):
+    programme: str
+    proposed: bool
+    included: bool
+    status: str
+    monthly_amount: Decimal | None
+    reason: str
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    actor: str
+    action: str
+    from_state: str
+    to_state: str
+    reason: str
+
+
+class CaseSummaryOut(Schema):
+    number: str
+    household_id: str
+    state: str
+    state_label: str
+    version: int
+    due_date: dt.date | None
+
+
+class CaseOut(CaseSummaryOut):
+    channel: str
+    as_of: dt.date
+    verification_check: str | None
+    notice_until: dt.date | None
+    returned_reason: str
+    fast_lane: dict
+    decided_at: dt.datetime | None
+    decision_reason: str
+    next_steps: list[str]
+    programmes: list[ProgrammeOut]
+    timeline: list[EventOut]
+
+
+class ApprovalsOut(Schema):
+    approved: list[str]
+    refused: dict[str, str]
+
+
+def _summary(case: Case) -> dict:
+    return {
+        "number": case.number,
+        "household_id": case.household_id,
+        "state": case.state,
+        "state_label": str(workflow.STATES[case.state]),
+        "version": case.version,
+        "due_date": case.due_date,
+    }
+
+
+def _case_out(request: HttpRequest, case: Case) -> dict:
+    personal_data_read(
+        actor=request.user,
+        request=request,
+        object_type="case",
+        object_id=case.number,
+        region_code=case.region_code,
+        fields=["household", "programmes", "timeline"],
+    )
+    return _summary(case) | {
+        "channel": case.channel,
+        "as_of": case.as_of,
+        "verification_check": case.verification_check.number if case.verification_check else None,
+        "notice_until": case.notice_until,
+        "returned_reason": case.returned_reason,
+        "fast_lane": case.fast_lane,
+        "decided_at": case.decided_at,
+        "decision_reason": case.decision_reason,
+        "next_steps": [
+            a
+            for a in workflow.allowed_actions(case.state)
+            if request.user.has_perm(services.permission_for(case, a))
+        ],
+        "programmes": [
+            {
+                "programme": p.programme,
+                "proposed": p.proposed,
+                "included": p.included,
+                "status": p.status,
+                "monthly_amount": p.monthly_amount,
+                "reason": p.reason,
+            }
+            for p in case.programmes.order_by("programme")
+        ],
+        "timeline": [
+            {
+                "at": e.at,
+                "actor": e.actor.get_username(),
+                "action": e.action,
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+                "reason": e.reason,
+            }
+            for e in case.events.select_related("actor")
+        ],
+    }
+
+
+@router.post("", response={201: CaseOut, **CASE_ERRORS}, summary="Open a case of a household")
+def case_create(request: HttpRequest, payload: CaseIn):
+    case = services.case_open(
+        user=request.user,
+        request=request,
+        household_id=payload.household_id,
+        channel=payload.channel,
+        as_of=payload.as_of,
+    )
+    return Status(201, _case_out(request, case))
+
+
+@router.get(
+    "", response={200: list[CaseSummaryOut], **CASE_ERRORS}, summary="Open cases in your scope"
+)
+def case_list(request: HttpRequest, state: str | None = None, page: int = 1):
+    require(request.user, roles.VIEW_CASE, request=request, object_type="case", object_id="list")
+    cases = selectors.open_cases(request.user)
+    if state:
+        cases = cases.filter(state=state[:20])
+    start = (min(max(page, 1), 10**6) - 1) * PAGE
+    return [_summary(c) for c in cases[start : start + PAGE]]
+
+
+@router.post(
+    "/approvals",
+    response={200: ApprovalsOut, **CASE_ERRORS},
+    summary="Approve many cases of your county's queue",
+)
+def case_approvals(request: HttpRequest, payload: ApprovalsIn):
+    return services.case_approve_many(user=request.user, request=request, numbers=payload.numbers)
+
+
+# after /approvals: a case number path would take that name otherwise
+@router.get("/{case_number}", response={200: CaseOut, **CASE_ERRORS}, summary="One case")
+def case_detail(request: HttpRequest, case_number: str):
+    case = services.case_get(user=request.user, request=request, number=case_number)
+    return _case_out(request, case)
+
+
+@router.post(
+    "/{case_number}/steps",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="Take a step of a case",
+)
+def case_step(request: HttpRequest, case_number: str, payload: StepIn):
+    case = services.case_act(
+        user=request.user,
+        request=request,
+        number=case_number,
+        action=payload.action,
+        version=payload.version,
+        reason=payload.reason,
+        findings=payload.findings,
+        visit_date=payload.visit_date,
+    )
+    return _case_out(request, case)
