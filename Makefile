@@ -47,6 +47,8 @@ demo: env
 	$(BIN)/minzheng feed load-lake var/lake --user steward
 	$(BIN)/minzheng snapshot build --as-of 2020-12-31 --user steward
 	$(BIN)/minzheng screen --date 2020-12-31 --out var/screen
+	$(BIN)/minzheng cases demo --caseworker caseworker --approver approver
+	$(BIN)/minzheng cases demo --caseworker caseworker_dq --approver approver
 	$(BIN)/minzheng serve
 
 test: env

@@ -42,11 +42,14 @@ feed_app = typer.Typer(
 app.add_typer(feed_app, name="feed")
 snapshot_app = typer.Typer(help="Snapshots of the current deliveries.", no_args_is_help=True)
 app.add_typer(snapshot_app, name="snapshot")
+cases_app = typer.Typer(help="Assistance cases (救助“一件事”).", no_args_is_help=True)
+app.add_typer(cases_app, name="cases")
 
 # The demo users mirror the test personas; one shared, policy-compliant demo password.
 DEMO_PASSWORD = "Zj@demo2026"
 DEMO_USERS = [
     ("caseworker", "caseworker", "330102001", "经办员"),
+    ("caseworker_dq", "caseworker", "330102100", "经办员"),  # a rural town: 低保 households
     ("approver", "approver", "330102", "审核员"),
     ("outsider", "caseworker", "330106001", "经办员"),
     ("analyst", "analyst", "330000", "分析员"),
@@ -740,6 +743,36 @@ def snapshot_list() -> None:
         mark = "*" if in_use is not None and in_use.name == s.name else " "
         state = " (deleted)" if s.pruned else ""
         typer.echo(f"{mark} {s.name}  as of {s.as_of}  {sum(s.rows.values()):>12,} rows{state}")
+
+
+@cases_app.command("demo")
+def cases_demo(
+    caseworker: str = typer.Option("caseworker", help="The township caseworker (a user name)."),
+    approver: str = typer.Option("approver", help="The county's approver (a user name)."),
+    per_state: int = typer.Option(2, min=1, max=50, help="Cases to leave in each state."),
+) -> None:
+    """Demo cases in every state, taken through the real steps over the past weeks."""
+    _django()
+    from minzheng.accounts.models import User
+    from minzheng.cases.demo import load_demo_cases
+    from minzheng.lib.i18n import TranslatableError
+
+    users = {}
+    for option, name in (("--caseworker", caseworker), ("--approver", approver)):
+        users[option] = User.objects.filter(username=name, is_active=True).first()
+        if users[option] is None:
+            raise _fail(f"{option} {name}: no such active user")
+    try:
+        with _ProgressBar("demo cases") as bar:
+            counts = load_demo_cases(
+                users["--caseworker"], users["--approver"], per_state=per_state, progress=bar
+            )
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+    from minzheng.cases.workflow import STATES
+
+    summary = ", ".join(f"{STATES[s]} {n}" for s, n in counts.items())
+    typer.echo(f"✓ {sum(counts.values())} demo cases: {summary}")
 
 
 @feed_app.command("docs")
