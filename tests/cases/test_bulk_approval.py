@@ -64,7 +64,7 @@ def test_each_case_of_a_bulk_approval_is_checked(clock, caseworker, approver, ou
         start_month=dt.date(2026, 1, 1),
     )
     twin = make_case("JZ3301022026101200014", caseworker, household=ok[0].household_id)
-    numbers = [c.number for c in Case.objects.all()] + ["JZ-nonsense"]
+    numbers = [c.number for c in Case.objects.all()] + ["JZ-nonsense", "JZ\x00; DROP"]
     result = services.case_approve_many(user=approver, request=None, numbers=numbers)
     assert sorted(result["approved"]) == [c.number for c in ok]
     assert result["refused"] == {
@@ -75,6 +75,7 @@ def test_each_case_of_a_bulk_approval_is_checked(clock, caseworker, approver, ou
         "JZ3301022026101200013": "already_enrolled",
         twin.number: "already_enrolled",
         "JZ-nonsense": "case_not_found",
+        "JZ\x00; DROP": "case_not_found",
     }
     for case in ok:
         case.refresh_from_db()
@@ -88,7 +89,7 @@ def test_each_case_of_a_bulk_approval_is_checked(clock, caseworker, approver, ou
     assert Case.objects.get(number="JZ3301062026101200001").state == workflow.COUNTY_APPROVAL
     audited = AuditEvent.objects.filter(action="case_approve")
     assert audited.filter(outcome="success").count() == 3
-    assert audited.filter(outcome="denied").count() == 7
+    assert audited.filter(outcome="denied").count() == 8
 
 
 def test_only_an_approver_approves_in_bulk(clock, caseworker):

@@ -95,7 +95,7 @@ def test_a_returned_case_carries_its_reason_and_supplement_limit(opened, casewor
     with pytest.raises(CaseError) as caught:
         act(caseworker, case, "return", reason="  ")
     assert caught.value.code == "field_required" and "reason" in str(caught.value)
-    case = act(caseworker, case, "return", reason="缺少收入证明")
+    case = act(caseworker, case, "return", reason="缺少\x00收入证明")  # a NUL byte: dropped
     assert case.state == workflow.RETURNED and case.returned_reason == "缺少收入证明"
     assert case.due_date == dt.date(2026, 10, 16)  # 10 working days: no holiday, Sat 10th worked
     case = act(caseworker, case, "submit")

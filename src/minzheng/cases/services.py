@@ -9,6 +9,8 @@ on one case at once: the first wins, the second is told the case changed (409).
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -44,6 +46,7 @@ from minzheng.policy.parameters import ParameterSet, load_parameters
 PARAMETER_DIR = Path(__file__).parent / "parameters"
 COVERED = ("eligible", "gradual_exit", "single_person")  # statuses a programme pays under
 MAX_TEXT = 2000  # findings, reasons
+CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,32}")
 
 
 class CaseError(RequestError):
@@ -84,7 +87,8 @@ def due_date(state: str, county: str, today: dt.date) -> dt.date | None:
 
 
 def _text(value: Any, field: str, *, required: bool = True) -> str:
-    text = str(value or "").strip()
+    """Free text as stored: NFKC-normalised, without NUL bytes (which PostgreSQL refuses)."""
+    text = unicodedata.normalize("NFKC", str(value or "")).replace("\x00", "").strip()
     if required and not text:
         raise CaseError("field_required", gettext_noop("%(field)s is required."), field=field)
     if len(text) > MAX_TEXT:
@@ -187,10 +191,18 @@ def case_open(
     raise AssertionError("unreachable")
 
 
+def _number(value: Any) -> str | None:
+    """A case number as the database may be asked for it (letters, digits, dashes), or None
+    for anything else (a NUL byte, which PostgreSQL refuses, never reaches a query)."""
+    text = str(value)
+    return text if CASE_NUMBER.fullmatch(text) else None
+
+
 def case_get(*, user: Any, request: HttpRequest | None, number: str) -> Case:
     """A case in the user's scope (not found and out of scope: the same audited 404)."""
     require(user, roles.VIEW_CASE, request=request, object_type="case", object_id=number)
-    case = Case.objects.for_user(user).filter(number=str(number)[:32]).first()
+    wanted = _number(number)
+    case = Case.objects.for_user(user).filter(number=wanted).first() if wanted else None
     if case is None:
         not_found(
             CaseError,
@@ -652,9 +664,12 @@ def case_approve_many(
     leaves every chunk approved whole or not at all. Returns the approved numbers and, for
     each refused one, why."""
     require(user, roles.APPROVE_CASE, request=request, object_type="case", object_id="bulk")
-    wanted = list(dict.fromkeys(str(n)[:32] for n in numbers))
+    given = list(dict.fromkeys(str(n)[:40] for n in numbers))
+    wanted = [n for n in given if _number(n)]
     approved: list[str] = []
-    refused: dict[str, str] = {}
+    refused: dict[str, str] = {n: "case_not_found" for n in given if not _number(n)}
+    if refused:  # not even a case number: refused, and audited like any other refusal
+        audit_record_many(actor=user, request=request, events=_refusals(user, refused))
     county = getattr(getattr(user, "region", None), "code", None)
     today, now = timezone.localdate(), timezone.now()
     start = first_paid_month(today)
@@ -758,17 +773,7 @@ def _approve_chunk(user, request, numbers, county, now, start) -> tuple[list[str
             },
         }
         for c in ok
-    ] + [
-        {
-            "action": "case_approve",
-            "object_type": "case",
-            "object_id": number,
-            "region_code": getattr(getattr(user, "region", None), "code", ""),
-            "outcome": "denied",
-            "detail": {"reason": reason, "bulk": True},
-        }
-        for number, reason in refused.items()
-    ]
+    ] + _refusals(user, refused)
     audit_record_many(actor=user, request=request, events=events)
     return [c.number for c in ok], refused
 
@@ -874,3 +879,18 @@ def _with_version(
         )
         _audit(user, request, case, action, **(detail or {}))
     return result
+
+
+def _refusals(user: Any, refused: dict[str, str]) -> list[dict]:
+    """A bulk approval's refusals as audit events, in the approver's own region."""
+    return [
+        {
+            "action": "case_approve",
+            "object_type": "case",
+            "object_id": number,
+            "region_code": getattr(getattr(user, "region", None), "code", ""),
+            "outcome": "denied",
+            "detail": {"reason": reason, "bulk": True},
+        }
+        for number, reason in refused.items()
+    ]
