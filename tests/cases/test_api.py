@@ -80,6 +80,8 @@ def test_the_api_names_what_is_wrong(login, opened, caseworker, outsider):
     assert missing.status_code == 409 and "草稿" in missing.json()["detail"]
     listed = client.get("/api/cases?state=draft").json()
     assert [c["number"] for c in listed] == [opened.number]
+    odd = client.get("/api/cases?state=%00")
+    assert odd.status_code == 400 and odd.json()["code"] == "unknown_state"
     outside = login(outsider)
     assert outside.get(f"/api/cases/{opened.number}").status_code == 404
     assert outside.get("/api/cases").json() == []

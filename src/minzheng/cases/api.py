@@ -17,6 +17,7 @@ from minzheng.api.errors import ERRORS, ErrorOut
 from minzheng.audit.services import personal_data_read
 from minzheng.cases import selectors, services, workflow
 from minzheng.cases.models import Case
+from minzheng.lib.i18n import gettext_noop, shorten
 
 router = Router(tags=["cases"])
 CASE_ERRORS = ERRORS | {409: ErrorOut}  # a step the state or the version does not allow
@@ -165,7 +166,14 @@ def case_list(request: HttpRequest, state: str | None = None, page: int = 1):
     require(request.user, roles.VIEW_CASE, request=request, object_type="case", object_id="list")
     cases = selectors.open_cases(request.user)
     if state:
-        cases = cases.filter(state=state[:20])
+        if state not in workflow.STATES:
+            raise services.CaseError(
+                "unknown_state",
+                gettext_noop("state: %(value)s is not one of %(allowed)s."),
+                value=shorten(state),
+                allowed=", ".join(workflow.STATES),
+            )
+        cases = cases.filter(state=state)
     start = (min(max(page, 1), 10**6) - 1) * PAGE
     return [_summary(c) for c in cases[start : start + PAGE]]
 
