@@ -9,7 +9,7 @@ from minzheng.audit.models import AuditEvent
 from minzheng.cases import services, workflow
 from minzheng.cases.models import CalendarDay, Case
 
-from .test_workflow import _to_approval
+from .test_workflow import _to_approval, _to_notice, act
 
 
 def text(response) -> str:
@@ -95,3 +95,41 @@ def test_only_a_provincial_administrator_changes_the_holiday_calendar(
     assert added.status_code == 302
     assert CalendarDay.objects.get().workday is False
     assert services.calendar() == {dt.date(2031, 1, 6): False}
+
+
+def test_programmes_and_objections_from_the_case_page(login, opened, caseworker, clock):
+
+    client = login(caseworker)
+    case = act(caseworker, act(caseworker, opened, "submit"), "verify")
+    page = text(client.get(f"/cases/{case.number}/"))
+    row = case.programmes.order_by("programme").first()
+    assert f'data-testid="programme-{row.programme}"' in page
+    posted = client.post(
+        f"/cases/{case.number}/programmes/",
+        {"programme": row.programme, "reason": "入户核实", "version": str(case.version)}
+        | ({} if row.included else {"included": "on"}),
+    )
+    assert posted.status_code == 302
+    row.refresh_from_db()
+    assert row.reason == "入户核实"
+    case = _to_notice(Case.objects.get(pk=case.pk), caseworker, after_verify=True)
+    assert 'data-testid="objection-new"' in text(client.get(f"/cases/{case.number}/"))
+    raised = client.post(
+        f"/cases/{case.number}/objections/",
+        {"raised_on": "2026-09-28", "content": "有经营收入", "version": str(case.version)},
+    )
+    assert raised.status_code == 302
+    case.refresh_from_db()
+    objection = case.objections.get()
+    resolved = client.post(
+        f"/cases/{case.number}/objections/{objection.pk}/",
+        {"resolution": "经核实不属实", "version": str(case.version)},
+    )
+    assert resolved.status_code == 302
+    objection.refresh_from_db()
+    assert objection.upheld is False and objection.resolution == "经核实不属实"
+    missing = client.post(
+        f"/cases/{case.number}/objections/{objection.pk}/",
+        {"resolution": "再次", "version": str(case.version + 1)},
+    )
+    assert missing.status_code == 404  # resolved already

@@ -280,8 +280,9 @@ def test_programmes_are_added_or_dropped_with_a_reason(opened, caseworker):
     assert case.programmes.get(pk=row.pk).included == row.included
 
 
-def _to_notice(case, caseworker):
-    case = act(caseworker, act(caseworker, case, "submit"), "verify")
+def _to_notice(case, caseworker, after_verify=False):
+    if not after_verify:
+        case = act(caseworker, act(caseworker, case, "submit"), "verify")
     case = act(caseworker, case, "start_review")
     return act(caseworker, case, "record_visit", visit_date=dt.date(2026, 9, 28), findings="属实")
 

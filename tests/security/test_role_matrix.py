@@ -70,6 +70,12 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "cases/queue/"): row(302, 403, 302, 403, 403, 403, 403),
     ("GET", "cases/<str:case_number>/"): PERSONAL,
     ("POST", "cases/<str:case_number>/act/"): row(302, 302, 403, 404, 403, 403, 403),
+    # (the case is not in a state that allows these: the caseworker passes role and scope)
+    ("POST", "cases/<str:case_number>/programmes/"): row(302, 409, 403, 404, 403, 403, 403),
+    ("POST", "cases/<str:case_number>/objections/"): row(302, 409, 403, 404, 403, 403, 403),
+    ("POST", "cases/<str:case_number>/objections/<int:objection_id>/"): row(
+        302, 404, 403, 404, 403, 403, 403
+    ),
     # --- data steward's pages (数据管理) ---
     ("GET", "exchange/"): STEWARD,
     ("GET", "exchange/freshness/<str:feed>/"): STEWARD,
@@ -215,6 +221,7 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
     event = AuditEvent.objects.order_by("-seq").first()
     values = {
         "case_number": case.number,
+        "objection_id": "999999",
         "household_id": home,
         "number": check.number,
         "consent_id": str(consent.pk),
@@ -247,6 +254,20 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "cases/new/": {"household_id": other, "channel": "counter", "as_of": "2020-12-31"},
         "cases/<str:case_number>/act/": {"action": "submit", "version": "1"},
         "cases/queue/": {"numbers": [case.number]},
+        "cases/<str:case_number>/programmes/": {
+            "programme": "dibao",
+            "reason": "核实",
+            "version": "2",
+        },
+        "cases/<str:case_number>/objections/": {
+            "raised_on": "2026-01-01",
+            "content": "异议",
+            "version": "2",
+        },
+        "cases/<str:case_number>/objections/<int:objection_id>/": {
+            "resolution": "不成立",
+            "version": "2",
+        },
         "api/cases": {"household_id": third, "channel": "online", "as_of": "2020-12-31"},
         "api/cases/<case_number>/steps": {"action": "return", "version": 2, "reason": "补充材料"},
         "api/cases/approvals": {"numbers": [case.number]},

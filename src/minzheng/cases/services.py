@@ -836,10 +836,15 @@ def objection_resolve(
     require(user, roles.CHANGE_CASE, request=request, object_type="case", object_id=number)
     objection = case.objections.filter(pk=objection_id, upheld__isnull=True).first()
     if objection is None:
-        raise CaseError(
+        not_found(
+            CaseError,
             "objection_not_found",
             gettext_noop("Objection %(id)s of case %(number)s is not open."),
-            status=404,
+            user=user,
+            request=request,
+            action="objection_resolve",
+            object_type="objection",
+            object_id=objection_id,
             id=objection_id,
             number=case.number,
         )

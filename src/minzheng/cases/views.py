@@ -40,6 +40,97 @@ class StepForm(forms.Form):
     visit_date = forms.DateField(required=False)
 
 
+class ProgrammeForm(forms.Form):
+    programme = forms.CharField(max_length=32)
+    included = forms.BooleanField(required=False)
+    reason = forms.CharField(label=gettext_lazy("reason"), max_length=services.MAX_TEXT)
+    version = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class ObjectionForm(forms.Form):
+    raised_on = forms.DateField(label=gettext_lazy("raised on"))
+    content = forms.CharField(label=gettext_lazy("objection"), max_length=services.MAX_TEXT)
+    objector = forms.CharField(label=gettext_lazy("raised by"), max_length=80, required=False)
+    version = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class ResolutionForm(forms.Form):
+    upheld = forms.BooleanField(required=False)
+    resolution = forms.CharField(label=gettext_lazy("resolution"), max_length=services.MAX_TEXT)
+    version = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+def _change(request: HttpRequest, case_number: str, form: forms.Form, change) -> HttpResponse:
+    """A change of a case posted from its page: the form checked, the service called, back
+    to the case (or the refusal with its status)."""
+    if not form.is_valid():
+        return _form_error(request, form)
+    try:
+        change(form.cleaned_data)
+    except TranslatableError as exc:
+        return _refused(request, exc)
+    messages.success(request, gettext("Saved."))
+    return redirect("cases:case", case_number=case_number)
+
+
+@login_required
+@require_POST
+def case_programme(request: HttpRequest, case_number: str) -> HttpResponse:
+    """Add or drop a programme the rules proposed (or not), with a reason."""
+    return _change(
+        request,
+        case_number,
+        ProgrammeForm(request.POST),
+        lambda d: services.programme_set(
+            user=request.user,
+            request=request,
+            number=case_number,
+            programme=d["programme"],
+            included=d["included"],
+            reason=d["reason"],
+            version=d["version"],
+        ),
+    )
+
+
+@login_required
+@require_POST
+def objection_new(request: HttpRequest, case_number: str) -> HttpResponse:
+    return _change(
+        request,
+        case_number,
+        ObjectionForm(request.POST),
+        lambda d: services.objection_record(
+            user=request.user,
+            request=request,
+            number=case_number,
+            version=d["version"],
+            raised_on=d["raised_on"],
+            content=d["content"],
+            objector=d["objector"],
+        ),
+    )
+
+
+@login_required
+@require_POST
+def objection_resolution(request: HttpRequest, case_number: str, objection_id: int) -> HttpResponse:
+    return _change(
+        request,
+        case_number,
+        ResolutionForm(request.POST),
+        lambda d: services.objection_resolve(
+            user=request.user,
+            request=request,
+            number=case_number,
+            version=d["version"],
+            objection_id=objection_id,
+            upheld=d["upheld"],
+            resolution=d["resolution"],
+        ),
+    )
+
+
 def _refused(request: HttpRequest, exc: TranslatableError) -> HttpResponse:
     return render(
         request,
@@ -131,9 +222,12 @@ def case_page(request: HttpRequest, case_number: str) -> HttpResponse:
         for action in workflow.allowed_actions(case.state)
         if request.user.has_perm(services.permission_for(case, action))
     ]
+    may_change = request.user.has_perm(roles.CHANGE_CASE)
     context = {
         "case": case,
         "state": workflow.STATES[case.state],
+        "may_choose": may_change and case.state in (workflow.VERIFYING, workflow.TOWNSHIP_REVIEW),
+        "may_object": may_change and case.state == workflow.PUBLIC_NOTICE,
         "programmes": case.programmes.order_by("programme"),
         "events": [
             (
