@@ -8,12 +8,20 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from minzheng.cases import workflow
 from minzheng.cases.models import Case
 from minzheng.lib import workdays
 
 DUE_SOON_WORKDAYS = 3  # "due soon": the limit ends within this many working days
+# The lists of a worklist, in the order a caseworker reads them.
+WORKLISTS = {
+    "overdue": gettext_lazy("Overdue"),
+    "due_soon": gettext_lazy("Due soon"),
+    "returned": gettext_lazy("Returned for supplements"),
+    "mine": gettext_lazy("Opened by me"),
+}
 
 
 def open_cases(user: Any) -> QuerySet[Case]:
@@ -33,10 +41,10 @@ def worklist(user: Any, today: dt.date | None = None) -> dict[str, QuerySet[Case
     soon = workdays.add_workdays(today, DUE_SOON_WORKDAYS, calendar())
     cases = open_cases(user)
     return {
-        "mine": cases.filter(created_by=user),
-        "due_soon": cases.filter(due_date__gte=today, due_date__lte=soon),
         "overdue": cases.filter(due_date__lt=today),
+        "due_soon": cases.filter(due_date__gte=today, due_date__lte=soon),
         "returned": cases.filter(state=workflow.RETURNED),
+        "mine": cases.filter(created_by=user),
     }
 
 

@@ -41,10 +41,12 @@ from minzheng.lib.i18n import (
     pgettext_lazy,
     shorten,
 )
+from minzheng.lib.numbering import create_numbered
 from minzheng.policy.parameters import ParameterSet, load_parameters
+from minzheng.policy.programmes.bundle import COVERED_DIBAO
 
 PARAMETER_DIR = Path(__file__).parent / "parameters"
-COVERED = ("eligible", "gradual_exit", "single_person")  # statuses a programme pays under
+COVERED = tuple(COVERED_DIBAO)  # statuses a programme pays under (低保 has the most)
 MAX_TEXT = 2000  # findings, reasons
 CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,32}")
 
@@ -99,14 +101,6 @@ def _text(value: Any, field: str, *, required: bool = True) -> str:
             max=MAX_TEXT,
         )
     return text
-
-
-def _next_number(region_code: str) -> str:
-    """JZ<county><yyyymmdd><sequence of the day in the county>."""
-    prefix = f"JZ{region_code[:6]}{timezone.localdate():%Y%m%d}"
-    last = Case.objects.filter(number__startswith=prefix).order_by("-number").first()
-    sequence = int(last.number[len(prefix) :]) + 1 if last else 1
-    return f"{prefix}{sequence:05d}"
 
 
 def _audit(user: Any, request: HttpRequest | None, case: Case, action: str, **detail) -> None:
@@ -166,29 +160,23 @@ def case_open(
             household=household_id,
             number=open_case.number,
         )
-    now = timezone.now()
-    for attempt in range(5):
-        try:
-            with transaction.atomic():
-                case = Case.objects.create(
-                    number=_next_number(region_code),
-                    household_id=household_id,
-                    region_code=region_code,
-                    channel=channel,
-                    as_of=as_of,
-                    declared=declared or {},
-                    created_by=user,
-                    state_since=now,
-                )
-                CaseEvent.objects.create(
-                    case=case, actor=user, action="open", to_state=workflow.DRAFT
-                )
-                _audit(user, request, case, "open", channel=channel)
-            return case
-        except IntegrityError:  # another case of the county took the number: the next one
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")
+
+    def create(number: str) -> Case:
+        case = Case.objects.create(
+            number=number,
+            household_id=household_id,
+            region_code=region_code,
+            channel=channel,
+            as_of=as_of,
+            declared=declared or {},
+            created_by=user,
+            state_since=timezone.now(),
+        )
+        CaseEvent.objects.create(case=case, actor=user, action="open", to_state=workflow.DRAFT)
+        _audit(user, request, case, "open", channel=channel)
+        return case
+
+    return create_numbered(Case, "JZ", region_code, create)
 
 
 def _number(value: Any) -> str | None:

@@ -167,12 +167,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
                 [(c, workflow.STATES[c.state]) for c in lists[key][:50]],
                 lists[key].count(),
             )
-            for key, label in (
-                ("overdue", gettext("Overdue")),
-                ("due_soon", gettext("Due soon")),
-                ("returned", gettext("Returned for supplements")),
-                ("mine", gettext("Opened by me")),
-            )
+            for key, label in selectors.WORKLISTS.items()
         ],
         "form": NewCaseForm(initial=initial) if request.user.has_perm(roles.OPEN_CASE) else None,
         "queue": selectors.approval_queue(request.user).count()

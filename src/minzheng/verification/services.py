@@ -28,6 +28,7 @@ from minzheng.audit.services import (
 )
 from minzheng.lib import idcard
 from minzheng.lib.i18n import gettext_noop
+from minzheng.lib.numbering import create_numbered
 from minzheng.regions.models import Region
 from minzheng.regions.scoping import code_in_scope, user_scope
 from minzheng.verification import uploads
@@ -417,15 +418,6 @@ def consent_revoke(*, user: Any, request: HttpRequest | None, consent_id: int) -
     return consent
 
 
-def _next_number(region_code: str) -> str:
-    """核对-<county>-<yyyymmdd>-<sequence of the day in the county>."""
-    today = timezone.localdate()
-    prefix = f"HD{region_code[:6]}{today:%Y%m%d}"
-    last = Check.objects.filter(number__startswith=prefix).order_by("-number").first()
-    sequence = int(last.number[len(prefix) :]) + 1 if last else 1
-    return f"{prefix}{sequence:05d}"
-
-
 def check_run(
     *,
     user: Any,
@@ -513,28 +505,24 @@ def check_run(
                 for pid, village in refused.items()
             ],
         )
-    for attempt in range(5):
-        try:
-            with transaction.atomic():
-                number = _next_number(region_code)
-                check = Check.objects.create(
-                    number=number,
-                    household_id=household_id,
-                    region_code=region_code,
-                    as_of=date,
-                    officer=user,
-                    source=source,
-                    flagged=report["flagged"],
-                    complete=report["complete"],
-                    report=report | {"number": number},
-                )
-                # The check and its audit events are kept together or not at all.
-                _audit_report_read(user=user, request=request, check=check, unmasked=False)
-            return check
-        except IntegrityError:  # another check of the county took the number: the next one
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")
+
+    def create(number: str) -> Check:
+        check = Check.objects.create(
+            number=number,
+            household_id=household_id,
+            region_code=region_code,
+            as_of=date,
+            officer=user,
+            source=source,
+            flagged=report["flagged"],
+            complete=report["complete"],
+            report=report | {"number": number},
+        )
+        # The check and its audit events are kept together or not at all.
+        _audit_report_read(user=user, request=request, check=check, unmasked=False)
+        return check
+
+    return create_numbered(Check, "HD", region_code, create)
 
 
 def check_read(*, user: Any, request: HttpRequest | None, number: str, unmask: bool) -> Check:

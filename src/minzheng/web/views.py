@@ -7,7 +7,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext
 
 from minzheng.regions.levels import Level
 from minzheng.regions.models import Region
@@ -69,13 +68,7 @@ def _worklist(user) -> list[tuple[str, str, int]]:
     if not user.has_perm(roles.OPEN_CASE):
         return []
     lists = selectors.worklist(user)
-    labels = {
-        "overdue": gettext("Overdue"),
-        "due_soon": gettext("Due soon"),
-        "returned": gettext("Returned for supplements"),
-        "mine": gettext("Opened by me"),
-    }
-    return [(key, label, lists[key].count()) for key, label in labels.items()]
+    return [(key, label, lists[key].count()) for key, label in selectors.WORKLISTS.items()]
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
