@@ -109,3 +109,47 @@ def test_an_approval_that_would_enrol_twice_is_refused_whole(approvable, approve
     assert case.state == workflow.COUNTY_APPROVAL and case.decided_by is None
     assert Enrolment.objects.filter(case=case).count() == 0
     assert not case.events.filter(action="approve").exists()
+
+
+@pytest.mark.django_db
+def test_a_programme_paid_to_persons_enrols_each_entitled_member(regions, caseworker):
+    """The 高龄津贴 is each older member's; 低保 is the household's."""
+    household = "H3301020000009"
+    members = [
+        {"person_id": "330102194001010011", "relation": "head", "birth_date": "1940-01-01"},
+        {"person_id": "330102194501010022", "relation": "spouse", "birth_date": "1945-01-01"},
+        {"person_id": "330102199001010033", "relation": "child", "birth_date": "1990-01-01"},
+    ]
+    inputs = {
+        "household": {
+            "household_id": household,
+            "county": "330102",
+            "enrolled_dibao": True,
+            "emergency_loss": "0.00",
+        },
+        "members": [
+            m | {"household_id": household, "county": "330102", "sex": "m", "status": "normal"}
+            for m in members
+        ],
+    }
+    case = Case.objects.create(
+        number="JZ-TEST-1",
+        household_id=household,
+        region_code="330102001001",
+        channel="counter",
+        as_of=dt.date(2026, 11, 1),
+        basis={"inputs": inputs, "date": "2026-11-01"},
+        created_by=caseworker,
+        state_since=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+    )
+    case.programmes.create(
+        programme="elderly", proposed=True, included=True, monthly_amount=Decimal("250.00")
+    )
+    case.programmes.create(
+        programme="dibao", proposed=True, included=True, monthly_amount=Decimal("900.00")
+    )
+    wanted = services.decided_entitlements(case)
+    assert wanted["dibao"] == {household: Decimal("900.00")}
+    # the two members of 80 and over, each at their own amount
+    assert set(wanted["elderly"]) == {"330102194001010011", "330102194501010022"}
+    assert all(a > 0 for a in wanted["elderly"].values())

@@ -26,6 +26,9 @@ OPEN_CASE = "cases.add_case"
 CHANGE_CASE = "cases.change_case"
 VIEW_CASE = "cases.view_case"
 APPROVE_CASE = "cases.approve_case"
+# Payments (发放): the county's monthly run, the bank's return, re-issues
+PAY = "cases.pay"
+VIEW_PAYMENT = "cases.view_paymentrun"
 # Data exchange (共享交换): deliveries of department feeds and their quarantine
 LOAD_FEED = "exchange.load_feed"
 VIEW_DELIVERY = "exchange.view_delivery"
@@ -59,7 +62,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # periodic reviews, decides the county's cases, and may unmask (audited). Consents are
     # taken and cases opened by the township.
     Role.APPROVER: frozenset(
-        {VIEW_CONSENT, RUN_CHECK, VIEW_CHECK, UNMASK, VIEW_CASE, APPROVE_CASE}
+        {VIEW_CONSENT, RUN_CHECK, VIEW_CHECK, UNMASK, VIEW_CASE, APPROVE_CASE, PAY, VIEW_PAYMENT}
     ),
     # City and province: aggregates and the cockpit only, never one person's record.
     Role.ANALYST: frozenset(),

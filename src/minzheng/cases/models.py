@@ -20,6 +20,7 @@ class Case(models.Model):
         ONLINE = "online", _("online")
         DISCOVERY = "discovery", _("proactive discovery")
         REFERRAL = "referral", _("referral")
+        REVIEW = "review", _("periodic review")
 
     number = models.CharField(_("case number"), max_length=32, unique=True)
     household_id = models.CharField(_("household"), max_length=20, db_index=True)
@@ -46,6 +47,17 @@ class Case(models.Model):
         related_name="+",
     )
     fast_lane = models.JSONField(_("why the fast lane"), default=dict, blank=True)
+    # Where the assistance is paid: {"name", "bank", "account"} (the bank file's fields).
+    payee = models.JSONField(_("payee account"), default=dict, blank=True)
+    # A periodic review (动态管理复核) of the enrolments of an earlier case, or an application.
+    review_of = models.ForeignKey(
+        "self",
+        verbose_name=_("review of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviews",
+    )
     visit = models.JSONField(_("home visit"), default=dict, blank=True)
     notice_until = models.DateField(_("public notice until"), null=True, blank=True)
     returned_reason = models.TextField(_("returned because"), blank=True)
@@ -207,6 +219,18 @@ class Enrolment(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
+    # Why it was suspended or ended, and who did it (None: an automatic run, such as a death
+    # found by the payment run). A caseworker's suspension is never lifted by a run.
+    status_reason = models.TextField(_("reason for the status"), blank=True)
+    status_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("status set by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    next_review = models.DateField(_("next review due"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     region_lookup = "region_code"
@@ -273,3 +297,105 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}/{self.pk}"
+
+
+class PaymentRun(models.Model):
+    """A county's monthly payment run (发放): one per county and month, re-run to add what is
+    missing, never to pay twice."""
+
+    number = models.CharField(_("run number"), max_length=20, unique=True)
+    county_code = models.CharField(_("county"), max_length=6)
+    month = models.DateField(_("month"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("run by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last run at"), auto_now=True)
+    snapshot = models.CharField(_("data snapshot"), max_length=80, blank=True)
+    # What the last run found (stopped payments and their reasons), for the run's page.
+    notes = models.JSONField(_("notes"), default=dict, blank=True)
+
+    region_lookup = "county_code"
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("payment run")
+        verbose_name_plural = _("payment runs")
+        ordering = ["-month", "county_code"]
+        permissions = [("pay", _("Can run payments, reconcile them and re-issue failed ones"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county_code", "month"], name="one_run_per_county_month"
+            ),
+            models.CheckConstraint(condition=models.Q(month__day=1), name="run_whole_month"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Payment(models.Model):
+    """One line of a payment list: a beneficiary's amount of a programme for a month. The
+    database refuses a second payment of the same programme, beneficiary and month (a
+    re-issue of a failed one is its own line, once)."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("sent to the bank")
+        PAID = "paid", _("paid")
+        FAILED = "failed", _("failed")
+
+    run = models.ForeignKey(
+        PaymentRun, verbose_name=_("payment run"), on_delete=models.PROTECT, related_name="payments"
+    )
+    line = models.PositiveIntegerField(_("line"))
+    enrolment = models.ForeignKey(
+        Enrolment, verbose_name=_("enrolment"), on_delete=models.PROTECT, related_name="payments"
+    )
+    programme = models.CharField(_("programme"), max_length=32)
+    beneficiary = models.CharField(_("beneficiary"), max_length=20)
+    household_id = models.CharField(_("household"), max_length=20)
+    region_code = models.CharField(_("region"), max_length=12)
+    month = models.DateField(_("month"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    payee = models.JSONField(_("payee account"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.ISSUED
+    )
+    reason = models.CharField(_("bank's reason"), max_length=200, blank=True)
+    returned_at = models.DateTimeField(_("reconciled at"), null=True, blank=True)
+    reissue_of = models.OneToOneField(
+        "self",
+        verbose_name=_("re-issue of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reissue",
+    )
+
+    region_lookup = "region_code"
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["run", "line"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "beneficiary", "month"],
+                condition=models.Q(reissue_of__isnull=True),
+                name="one_payment_per_beneficiary_month",
+            ),
+            models.UniqueConstraint(fields=["run", "line"], name="one_line_number_per_run"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.line_id
+
+    @property
+    def line_id(self) -> str:
+        """The line's identifier in the bank file and its return."""
+        return f"{self.run.number}-{self.line:06d}"

@@ -49,6 +49,8 @@ PARAMETER_DIR = Path(__file__).parent / "parameters"
 COVERED = tuple(COVERED_DIBAO)  # statuses a programme pays under (低保 has the most)
 MAX_TEXT = 2000  # findings, reasons
 CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,32}")
+# how an application arrives (a review is opened by the schedule, not applied for)
+APPLICATION_CHANNELS = [c for c in Case.Channel.values if c != Case.Channel.REVIEW]
 
 
 class CaseError(RequestError):
@@ -131,12 +133,12 @@ def case_open(
 
     household_id = household_number(household_id)
     require(user, roles.OPEN_CASE, request=request, object_type="household", object_id=household_id)
-    if channel not in Case.Channel.values:
+    if channel not in APPLICATION_CHANNELS:
         raise CaseError(
             "bad_channel",
             gettext_noop("channel: %(value)s is not one of %(allowed)s."),
             value=shorten(str(channel)),
-            allowed=", ".join(Case.Channel.values),
+            allowed=", ".join(APPLICATION_CHANNELS),
         )
     found = scoped_household(user, household_id, as_of, request)
     if declared is not None:
@@ -273,6 +275,10 @@ def case_act(
         _audit(user, request, case, action, from_state=case.state, to_state=target)
         if target == workflow.APPROVED:
             _enrol(case, today)
+        elif target == workflow.REJECTED and case.review_of_id is not None:
+            from minzheng.cases import reviews
+
+            reviews.apply(case, {}, today)  # the review found nothing owed: every exit
     case.refresh_from_db()
     return case
 
@@ -282,38 +288,75 @@ def first_paid_month(decided: dt.date) -> dt.date:
     return (decided.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
+def decided_entitlements(case: Case) -> dict[str, dict[str, Decimal]]:
+    """programme → beneficiary → monthly amount of the case's decision: the household's
+    programmes at the amount decided, and for a programme paid to persons each entitled
+    member at their own amount (the engine over the frozen inputs, on the decision's data
+    date)."""
+    from minzheng.cases import entitlements
+    from minzheng.policy.household import from_trace
+
+    rows = list(case.programmes.filter(included=True, monthly_amount__gt=0).order_by("programme"))
+    members = {r.programme for r in rows if entitlements.per_member(r.programme)}
+    inputs = case.basis.get("inputs")
+    split = {}
+    if members and inputs:
+        date = dt.date.fromisoformat(case.basis["date"])
+        split = entitlements.monthly({case.household_id: from_trace(inputs)}, date, members)
+        split = split[case.household_id]
+    out = {}
+    for row in rows:
+        if row.programme in members and inputs:
+            if split.get(row.programme):
+                out[row.programme] = split[row.programme]
+        else:
+            out[row.programme] = {case.household_id: row.monthly_amount}
+    return out
+
+
 def _enrol(case: Case, today: dt.date) -> list[Enrolment]:
-    """The approved case's monthly entitlements, from the month after the decision (次月起),
-    at the amounts decided. A programme the household is already enrolled in for those
-    months is refused by the database, and the whole approval with it."""
+    """The approved case's monthly entitlements, from the month after the decision (次月起):
+    one per programme of the household, or per entitled member for a programme paid to
+    persons. A review's decision continues, changes or ends the household's active
+    enrolments (a suspended one is left as the caseworker set it). A programme the household
+    is already enrolled in for those months is refused by the database, and the whole
+    approval with it."""
+    from minzheng.cases import reviews
+
     start = first_paid_month(today)
+    wanted = decided_entitlements(case)
+    if case.review_of_id is not None:
+        wanted = reviews.apply(case, wanted, today)
+    review = reviews.next_review(case, today)
     rows = []
-    for row in case.programmes.filter(included=True, monthly_amount__gt=0).order_by("programme"):
-        try:
-            with transaction.atomic():
-                rows.append(
-                    Enrolment.objects.create(
-                        case=case,
-                        programme=row.programme,
-                        household_id=case.household_id,
-                        beneficiary=case.household_id,
-                        region_code=case.region_code,
-                        monthly_amount=row.monthly_amount,
-                        start_month=start,
+    for programme, beneficiaries in wanted.items():
+        for beneficiary, amount in beneficiaries.items():
+            try:
+                with transaction.atomic():
+                    rows.append(
+                        Enrolment.objects.create(
+                            case=case,
+                            programme=programme,
+                            household_id=case.household_id,
+                            beneficiary=beneficiary,
+                            region_code=case.region_code,
+                            monthly_amount=amount,
+                            start_month=start,
+                            next_review=review,
+                        )
                     )
-                )
-        except IntegrityError:
-            raise CaseError(
-                "already_enrolled",
-                gettext_noop(
-                    "Household %(household)s is already enrolled in %(programme)s from "
-                    "%(month)s: end that enrolment first."
-                ),
-                status=409,
-                household=case.household_id,
-                programme=row.programme,
-                month=f"{start:%Y-%m}",
-            ) from None
+            except IntegrityError:
+                raise CaseError(
+                    "already_enrolled",
+                    gettext_noop(
+                        "Household %(household)s is already enrolled in %(programme)s from "
+                        "%(month)s: end that enrolment first."
+                    ),
+                    status=409,
+                    household=case.household_id,
+                    programme=programme,
+                    month=f"{start:%Y-%m}",
+                ) from None
     return rows
 
 

@@ -450,6 +450,25 @@ def _read_lines(path: Path, in_folder: bool) -> Iterator[Read]:
         yield str(path), None, empty
 
 
+def from_trace(inputs: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(household row, member rows) from the `inputs` of an explanation's trace (JSON: dates
+    and amounts as text), typed again as the engine reads them."""
+    kinds = {name: i.kind for name, i in INPUTS.items()}
+
+    def typed(row: dict[str, Any]) -> dict[str, Any]:
+        out = dict(row)
+        for key, value in row.items():
+            if value is None or not isinstance(value, str):
+                continue
+            if kinds.get(key) == "date":
+                out[key] = dt.date.fromisoformat(value)
+            elif kinds.get(key) == "money":
+                out[key] = Decimal(value)
+        return out
+
+    return typed(inputs["household"]), [typed(m) for m in inputs["members"]]
+
+
 def to_arrow(household: dict[str, Any], members: list[dict[str, Any]]) -> tuple[pa.Table, pa.Table]:
     """(persons, households) Arrow tables with the engine's input schemas."""
     import pyarrow as pa

@@ -224,6 +224,9 @@ class Programme:
     rules: dict[str, Rule] = field(default_factory=dict)
     # what `explain` reports: status, monthly_amount (or one_off_amount), reasons, members …
     outputs: dict[str, str] = field(default_factory=dict)
+    # For a programme paid to persons: (the person rule of the amount, the months it is for);
+    # an enrolment is then one per member.
+    person_amount: tuple[str, int] | None = None
 
     def rule(self, entity: str, kind: str, *, label: str, reference: str, unit: str = ""):
         """Decorator declaring a rule; the function's name is the rule's name."""

@@ -2,61 +2,19 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
+from minzheng.lib.pdf import FONT, HEADINGS, Document
 from minzheng.verification.present import present
-
-FONT = "cjk"
-
-
-@cache
-def _font_path() -> str:
-    from pathlib import Path
-
-    path = Path(settings.PDF_FONT)
-    if not path.is_file():
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured(
-            f"MINZHENG_PDF_FONT={path}: the font file does not exist (make env installs fonts-wqy-zenhei)"
-        )
-    return str(path)
-
-
-class _Report(FPDF):
-    footer_text = ""
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FONT, size=8)
-        self.cell(0, 8, f"{self.footer_text}　{self.page_no()}/{{nb}}", align="C")
 
 
 def render_pdf(check, report: dict, *, officer: str, unmasked: bool) -> bytes:
     """The PDF of one check (the report as stored; `report` masked or not by the caller)."""
     view = present(report)
-    pdf = _Report(format="A4")
-    path = _font_path()
-    pdf.add_font(FONT, fname=path)
-    pdf.footer_text = _("Report %(number)s") % {"number": check.number}
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    pdf.set_font(FONT, size=16)
-    pdf.cell(
-        0,
-        10,
-        _("Household economic-status verification report"),
-        align="C",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    pdf.set_font(FONT, size=9)
+    pdf = Document(_("Report %(number)s") % {"number": check.number})
+    pdf.headline(_("Household economic-status verification report"))
     header = [
         (_("Report number"), check.number),
         (_("Household"), report["household_id"]),
@@ -68,17 +26,11 @@ def render_pdf(check, report: dict, *, officer: str, unmasked: bool) -> bytes:
         (_("Complete"), _("yes") if report["complete"] else _("NO — see the notices")),
         (_("Personal data"), _("unmasked") if unmasked else _("masked")),
     ]
-    with pdf.table(col_widths=(30, 70), first_row_as_headings=False, line_height=5) as table:
-        for key, value in header:
-            row = table.row()
-            row.cell(key)
-            row.cell(str(value))
-    bold = FontFace(emphasis=None, fill_color=(235, 235, 235))
+    pdf.pairs(header)
+    bold = HEADINGS
 
     def heading(text: str) -> None:
-        pdf.ln(3)
-        pdf.set_font(FONT, size=12)
-        pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.heading(text)
         pdf.set_font(FONT, size=8)
 
     if view["notice_texts"]:
@@ -143,7 +95,7 @@ def render_pdf(check, report: dict, *, officer: str, unmasked: bool) -> bytes:
             state = _("not read") if not f["read"] else (_("stale") if f["stale"] else _("current"))
             table.row([f["label"], f["department"], f["snapshot_date"], state])
     _signatures(pdf)
-    return bytes(pdf.output())
+    return pdf.bytes()
 
 
 def _signatures(pdf: FPDF) -> None:

@@ -49,6 +49,7 @@ def household_summary(
         "monthly_amount": monthly_amount.__name__,
         "members": members,
     }
+    programme.person_amount = (amount, months)
 
 
 # --- 低边 ----------------------------------------------------------------------------------
