@@ -48,9 +48,10 @@ def test_a_run_pays_each_enrolment_the_engine_amount_once(approved, approver, cl
     owed = entitlements.monthly(frozen, NOVEMBER)[approved.household_id]
     assert lines == {(p, b): a for p, bs in owed.items() for b, a in bs.items()} and lines
     # … which are not those decided on data of 2020: the standard has risen since
-    assert set(lines) == set(enrolled) and lines[("dibao", approved.household_id)] > enrolled[
-        ("dibao", approved.household_id)
-    ]
+    assert (
+        set(lines) == set(enrolled)
+        and lines[("dibao", approved.household_id)] > enrolled[("dibao", approved.household_id)]
+    )
     totals = payments.totals(first)
     assert totals["count"] == len(lines) and totals["sum"] == sum(lines.values())
     assert {p.payee["account"] for p in first.payments.all()} == {

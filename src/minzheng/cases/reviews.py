@@ -73,8 +73,9 @@ def apply(case: Case, wanted: dict[str, dict[str, Decimal]], today: dt.date) -> 
         household_id=case.household_id, status=Enrolment.Status.ACTIVE
     )
     for e in active:
-        amount = remaining.get(e.programme, {}).pop(e.beneficiary, None)
+        amount = remaining.get(e.programme, {}).get(e.beneficiary)
         if amount is not None and amount == e.monthly_amount:
+            del remaining[e.programme][e.beneficiary]
             e.next_review = due
             e.save(update_fields=["next_review"])
             continue
