@@ -9,14 +9,16 @@ persona (403, 404) must leave a `denied` event in the audit log (#10, items 2 an
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from minzheng.audit.models import AuditEvent
+from minzheng.cases import payments
 from minzheng.cases import services as cases
-from minzheng.cases.models import CalendarDay
+from minzheng.cases.models import CalendarDay, Enrolment
 from minzheng.verification import services
 from minzheng.verification.models import Consent
 from tests.exchange.conftest import deliver
@@ -39,6 +41,9 @@ PERSONAL_API = row(401, 200, 200, 404, 403, 403, 403)
 EVERYONE = row(302, 200, 200, 200, 200, 200, 200)
 ADMIN_ONLY = row(302, 302, 302, 302, 302, 302, 200)  # others are sent to the admin login
 ADMIN_REFUSED = row(302, 302, 302, 302, 302, 302, 403)
+# The payment pages and API: the county's approver only.
+PAY_ROLE = row(302, 403, 200, 403, 403, 403, 403)
+PAY_API = row(401, 403, 200, 403, 403, 403, 403)
 # The data steward's pages: the province's steward; every other role is refused.
 STEWARD = row(302, 403, 403, 403, 403, 200, 403)
 
@@ -76,6 +81,22 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "cases/<str:case_number>/objections/<int:objection_id>/"): row(
         302, 404, 403, 404, 403, 403, 403
     ),
+    ("GET", "cases/notice.pdf"): row(302, 200, 200, 200, 403, 403, 403),
+    ("GET", "cases/<str:case_number>/decision.pdf"): row(302, 409, 409, 404, 403, 403, 403),
+    ("POST", "cases/enrolments/<int:enrolment_id>/"): row(302, 302, 403, 404, 403, 403, 403),
+    # --- payments (发放): the county's approver pays; the outsider is another county's
+    # caseworker, refused by role before scope ---
+    ("GET", "cases/payments/"): PAY_ROLE,
+    ("POST", "cases/payments/"): row(302, 403, 302, 403, 403, 403, 403),
+    ("GET", "cases/payments/<str:run_number>/"): PAY_ROLE,
+    ("GET", "cases/payments/<str:run_number>/list.csv"): PAY_ROLE,
+    ("GET", "cases/payments/<str:run_number>/list.xlsx"): PAY_ROLE,
+    ("GET", "cases/payments/<str:run_number>/list.pdf"): PAY_ROLE,
+    ("GET", "cases/payments/<str:run_number>/bank.csv"): PAY_ROLE,
+    # (an empty return file: refused as such, 400)
+    ("POST", "cases/payments/<str:run_number>/returns/"): row(302, 403, 400, 403, 403, 403, 403),
+    # (no such line: 404)
+    ("POST", "cases/payments/<str:run_number>/reissue/"): row(302, 403, 404, 403, 403, 403, 403),
     # --- data steward's pages (数据管理) ---
     ("GET", "exchange/"): STEWARD,
     ("GET", "exchange/freshness/<str:feed>/"): STEWARD,
@@ -99,6 +120,24 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "api/cases/<case_number>"): PERSONAL_API,
     ("POST", "api/cases/<case_number>/steps"): row(401, 200, 403, 404, 403, 403, 403),
     ("POST", "api/cases/approvals"): row(401, 403, 200, 403, 403, 403, 403),
+    ("POST", "api/cases/<case_number>/programmes"): row(401, 409, 403, 404, 403, 403, 403),
+    ("POST", "api/cases/<case_number>/objections"): row(401, 409, 403, 404, 403, 403, 403),
+    ("POST", "api/cases/<case_number>/objections/<objection_id>"): row(
+        401, 404, 403, 404, 403, 403, 403
+    ),
+    # (the page's row suspended it: the API lifts the suspension)
+    ("POST", "api/cases/enrolments/<enrolment_id>/suspension"): row(
+        401, 200, 403, 404, 403, 403, 403
+    ),
+    ("POST", "api/cases/reviews"): row(401, 200, 403, 200, 403, 403, 403),
+    ("POST", "api/payments"): row(401, 403, 200, 403, 403, 403, 403),
+    ("GET", "api/payments"): PAY_API,
+    ("GET", "api/payments/<run_number>"): PAY_API,
+    ("GET", "api/payments/<run_number>/lines"): PAY_API,
+    ("POST", "api/payments/<run_number>/returns"): row(401, 403, 400, 403, 403, 403, 403),
+    ("POST", "api/payments/<run_number>/lines/<line>/reissue"): row(
+        401, 403, 404, 403, 403, 403, 403
+    ),
     # --- admin site (only administrators are staff) ---
     ("GET", "admin/"): ADMIN_ONLY,
     ("GET", "admin/login/"): row(200, 200, 200, 200, 200, 200, 302),
@@ -218,6 +257,17 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
     third = household_in(
         lookup, "330102001", where=f"AND h.household_id NOT IN ('{home}', '{other}')"
     )
+    enrolment = Enrolment.objects.create(
+        case=case,
+        programme="dibao",
+        household_id=home,
+        beneficiary=home,
+        region_code=case.region_code,
+        monthly_amount="500.00",
+        start_month=dt.date(2020, 12, 1),
+    )
+    approver = everyone["approver"]
+    run = payments.payment_run(user=approver, request=None, county="330102", month="2020-12")
     event = AuditEvent.objects.order_by("-seq").first()
     values = {
         "case_number": case.number,
@@ -232,6 +282,9 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "content_type_id": "1",
         "feed": "deaths",
         "delivery_id": str(delivery.pk),
+        "enrolment_id": str(enrolment.pk),
+        "run_number": run.number,
+        "line": "999",
     }
     object_ids = {
         "auth/group": group.pk,
@@ -271,6 +324,34 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "api/cases": {"household_id": third, "channel": "online", "as_of": "2020-12-31"},
         "api/cases/<case_number>/steps": {"action": "return", "version": 2, "reason": "补充材料"},
         "api/cases/approvals": {"numbers": [case.number]},
+        "cases/enrolments/<int:enrolment_id>/": {"suspend": "on", "reason": "待核实"},
+        "cases/payments/": {"county": "330102", "month": "2020-12"},
+        "cases/payments/<str:run_number>/reissue/": {"line": "999"},
+        "api/cases/<case_number>/programmes": {
+            "programme": "dibao",
+            "included": True,
+            "reason": "核实",
+            "version": 2,
+        },
+        "api/cases/<case_number>/objections": {
+            "raised_on": "2026-01-01",
+            "content": "异议",
+            "version": 2,
+        },
+        "api/cases/<case_number>/objections/<objection_id>": {
+            "upheld": False,
+            "resolution": "不成立",
+            "version": 2,
+        },
+        "api/cases/enrolments/<enrolment_id>/suspension": {"suspend": False, "reason": "已核实"},
+        "api/cases/reviews": {"as_of": "2020-12-31"},
+        "api/payments": {"county": "330102", "month": "2020-12"},
+        "api/payments/<run_number>/lines/<line>/reissue": {},
+    }
+    # uploads (multipart): an empty return file
+    uploads = {
+        "cases/payments/<str:run_number>/returns/",
+        "api/payments/<run_number>/returns",
     }
 
     def url_of(pattern: str) -> str:
@@ -302,7 +383,11 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
                 response = client.get(url)
             else:
                 body = bodies.get(pattern.removeprefix("/"), {})
-                if pattern.startswith("api/"):
+                if pattern in uploads:
+                    upload = io.BytesIO(b"line_id,status,reason\n")
+                    upload.name = "return.csv"
+                    response = client.post(url, {"file": upload})
+                elif pattern.startswith("api/"):
                     response = client.post(url, body, content_type="application/json")
                 else:
                     response = client.post(url, body)

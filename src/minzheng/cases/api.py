@@ -15,19 +15,78 @@ from minzheng.accounts import roles
 from minzheng.accounts.permissions import require
 from minzheng.api.errors import ERRORS, ErrorOut
 from minzheng.audit.services import personal_data_read
-from minzheng.cases import selectors, services, workflow
+from minzheng.cases import exports, reviews, selectors, services, workflow
 from minzheng.cases.models import Case
+from minzheng.lib import idcard
 from minzheng.lib.i18n import gettext_noop, shorten
+from minzheng.lib.names import mask_name
 
 router = Router(tags=["cases"])
 CASE_ERRORS = ERRORS | {409: ErrorOut}  # a step the state or the version does not allow
 PAGE = 100
 
 
+class PayeeIn(Schema):
+    name: str = Field(max_length=40)
+    bank: str = Field(max_length=40)
+    account: str = Field(max_length=40)
+
+
 class CaseIn(Schema):
     household_id: str = Field(max_length=40)
     channel: str = Field(max_length=20)
     as_of: dt.date
+    payee: PayeeIn | None = None
+
+
+class ProgrammeIn(Schema):
+    programme: str = Field(max_length=32)
+    included: bool
+    reason: str = Field(max_length=services.MAX_TEXT)
+    version: int = Field(ge=1, le=2**31 - 1)
+
+
+class ObjectionIn(Schema):
+    raised_on: dt.date
+    content: str = Field(max_length=services.MAX_TEXT)
+    objector: str = Field("", max_length=80)
+    version: int = Field(ge=1, le=2**31 - 1)
+
+
+class ResolutionIn(Schema):
+    upheld: bool
+    resolution: str = Field(max_length=services.MAX_TEXT)
+    version: int = Field(ge=1, le=2**31 - 1)
+
+
+class SuspensionIn(Schema):
+    suspend: bool
+    reason: str = Field(max_length=services.MAX_TEXT)
+
+
+class ReviewsIn(Schema):
+    as_of: dt.date
+
+
+class EnrolmentOut(Schema):
+    id: int
+    programme: str
+    beneficiary: str
+    monthly_amount: Decimal
+    start_month: dt.date
+    end_month: dt.date | None
+    status: str
+    status_reason: str
+    next_review: dt.date | None
+
+
+class ObjectionOut(Schema):
+    id: int
+    raised_on: dt.date
+    objector: str
+    content: str
+    upheld: bool | None
+    resolution: str
 
 
 class StepIn(Schema):
@@ -79,7 +138,11 @@ class CaseOut(CaseSummaryOut):
     decided_at: dt.datetime | None
     decision_reason: str
     next_steps: list[str]
+    review_of: str | None
+    payee: dict
     programmes: list[ProgrammeOut]
+    objections: list[ObjectionOut]
+    enrolments: list[EnrolmentOut]
     timeline: list[EventOut]
 
 
@@ -133,6 +196,39 @@ def _case_out(request: HttpRequest, case: Case) -> dict:
             }
             for p in case.programmes.order_by("programme")
         ],
+        "review_of": case.review_of.number if case.review_of_id else None,
+        "payee": {
+            "name": mask_name(case.payee.get("name", "")),
+            "bank": case.payee.get("bank", ""),
+            "account": idcard.mask(case.payee.get("account", "")),
+        }
+        if case.payee
+        else {},
+        "objections": [
+            {
+                "id": o.pk,
+                "raised_on": o.raised_on,
+                "objector": mask_name(o.objector),
+                "content": o.content,
+                "upheld": o.upheld,
+                "resolution": o.resolution,
+            }
+            for o in case.objections.all()
+        ],
+        "enrolments": [
+            {
+                "id": e.pk,
+                "programme": e.programme,
+                "beneficiary": exports.shown_beneficiary(e.beneficiary),
+                "monthly_amount": e.monthly_amount,
+                "start_month": e.start_month,
+                "end_month": e.end_month,
+                "status": e.status,
+                "status_reason": e.status_reason,
+                "next_review": e.next_review,
+            }
+            for e in case.enrolments.order_by("programme", "beneficiary")
+        ],
         "timeline": [
             {
                 "at": e.at,
@@ -155,6 +251,7 @@ def case_create(request: HttpRequest, payload: CaseIn):
         household_id=payload.household_id,
         channel=payload.channel,
         as_of=payload.as_of,
+        payee=payload.payee.dict() if payload.payee else None,
     )
     return Status(201, _case_out(request, case))
 
@@ -187,7 +284,17 @@ def case_approvals(request: HttpRequest, payload: ApprovalsIn):
     return services.case_approve_many(user=request.user, request=request, numbers=payload.numbers)
 
 
-# after /approvals: a case number path would take that name otherwise
+@router.post(
+    "/reviews",
+    response={200: list[CaseSummaryOut], **CASE_ERRORS},
+    summary="Open the periodic reviews due on a date in your scope",
+)
+def reviews_due(request: HttpRequest, payload: ReviewsIn):
+    opened = reviews.reviews_open(user=request.user, request=request, as_of=payload.as_of)
+    return [_summary(c) for c in opened]
+
+
+# after /approvals and /reviews: a case number path would take those names otherwise
 @router.get("/{case_number}", response={200: CaseOut, **CASE_ERRORS}, summary="One case")
 def case_detail(request: HttpRequest, case_number: str):
     case = services.case_get(user=request.user, request=request, number=case_number)
@@ -211,3 +318,85 @@ def case_step(request: HttpRequest, case_number: str, payload: StepIn):
         visit_date=payload.visit_date,
     )
     return _case_out(request, case)
+
+
+@router.post(
+    "/{case_number}/programmes",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="Add or drop a programme of a case, with a reason",
+)
+def case_programme(request: HttpRequest, case_number: str, payload: ProgrammeIn):
+    case = services.programme_set(
+        user=request.user,
+        request=request,
+        number=case_number,
+        programme=payload.programme,
+        included=payload.included,
+        reason=payload.reason,
+        version=payload.version,
+    )
+    return _case_out(request, case)
+
+
+@router.post(
+    "/{case_number}/objections",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="Record an objection to a case's public notice",
+)
+def case_objection(request: HttpRequest, case_number: str, payload: ObjectionIn):
+    case = services.objection_record(
+        user=request.user,
+        request=request,
+        number=case_number,
+        version=payload.version,
+        raised_on=payload.raised_on,
+        content=payload.content,
+        objector=payload.objector,
+    )
+    return _case_out(request, case)
+
+
+@router.post(
+    "/{case_number}/objections/{objection_id}",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="Resolve an objection",
+)
+def case_objection_resolve(
+    request: HttpRequest, case_number: str, objection_id: int, payload: ResolutionIn
+):
+    case = services.objection_resolve(
+        user=request.user,
+        request=request,
+        number=case_number,
+        version=payload.version,
+        objection_id=objection_id,
+        upheld=payload.upheld,
+        resolution=payload.resolution,
+    )
+    return _case_out(request, case)
+
+
+@router.post(
+    "/enrolments/{enrolment_id}/suspension",
+    response={200: EnrolmentOut, **CASE_ERRORS},
+    summary="Suspend an enrolment or lift its suspension, with a reason",
+)
+def enrolment_suspension(request: HttpRequest, enrolment_id: int, payload: SuspensionIn):
+    e = reviews.enrolment_suspend(
+        user=request.user,
+        request=request,
+        pk=enrolment_id,
+        suspend=payload.suspend,
+        reason=payload.reason,
+    )
+    return {
+        "id": e.pk,
+        "programme": e.programme,
+        "beneficiary": exports.shown_beneficiary(e.beneficiary),
+        "monthly_amount": e.monthly_amount,
+        "start_month": e.start_month,
+        "end_month": e.end_month,
+        "status": e.status,
+        "status_reason": e.status_reason,
+        "next_review": e.next_review,
+    }

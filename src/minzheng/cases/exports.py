@@ -34,7 +34,7 @@ def programme_label(name: str) -> str:
     return next((p.label for p in default_programmes() if p.name == name), name)
 
 
-def _beneficiary(value: str) -> str:
+def shown_beneficiary(value: str) -> str:
     """A household number as it is; a person's ID number masked."""
     return value if value.startswith("H") else idcard.mask(value)
 
@@ -57,7 +57,7 @@ def list_rows(run: PaymentRun) -> tuple[list[str], list[list[Any]]]:
             p.line_id,
             p.region_code,
             p.household_id,
-            _beneficiary(p.beneficiary),
+            shown_beneficiary(p.beneficiary),
             mask_name(p.payee.get("name", "")),
             programme_label(p.programme),
             f"{p.month:%Y-%m}",
@@ -180,7 +180,7 @@ def decision_letter_pdf(case: Case) -> bytes:
             body.append(
                 [
                     programme_label(e.programme),
-                    _beneficiary(e.beneficiary),
+                    shown_beneficiary(e.beneficiary),
                     e.monthly_amount,
                     f"{e.start_month:%Y-%m}",
                 ]

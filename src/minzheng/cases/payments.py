@@ -438,10 +438,15 @@ def payment_reissue(
     require(user, roles.PAY, request=request, object_type="payment_run", object_id=run.number)
     failed = run.payments.filter(line=line).select_related("enrolment__case").first()
     if failed is None:
-        raise PaymentError(
+        not_found(
+            PaymentError,
             "line_not_found",
             gettext_noop("Line %(line)s is not a line of payment run %(number)s."),
-            status=404,
+            user=user,
+            request=request,
+            action="payment_reissue",
+            object_type="payment",
+            object_id=f"{run.number}-{shorten(str(line))}",
             line=shorten(str(line)),
             number=run.number,
         )

@@ -125,8 +125,11 @@ def case_open(
     channel: str,
     as_of: dt.date,
     declared: dict | None = None,
+    payee: dict | None = None,
 ) -> Case:
-    """A new case (draft) of a household of the lake in the user's scope."""
+    """A new case (draft) of a household of the lake in the user's scope; `payee` is the
+    account the assistance is paid to (name, bank, account)."""
+    from minzheng.cases.payments import payee_of
     from minzheng.policy.household import parse_household
     from minzheng.verification.report import household_number
     from minzheng.verification.services import scoped_household
@@ -140,6 +143,7 @@ def case_open(
             value=shorten(str(channel)),
             allowed=", ".join(APPLICATION_CHANNELS),
         )
+    payee = payee_of(payee)
     found = scoped_household(user, household_id, as_of, request)
     if declared is not None:
         house, _members = parse_household(declared)
@@ -171,6 +175,7 @@ def case_open(
             channel=channel,
             as_of=as_of,
             declared=declared or {},
+            payee=payee,
             created_by=user,
             state_since=timezone.now(),
         )

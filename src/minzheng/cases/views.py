@@ -16,20 +16,41 @@ from django.views.decorators.http import require_POST
 from minzheng.accounts import roles
 from minzheng.accounts.permissions import permission_required
 from minzheng.audit.services import personal_data_read
-from minzheng.cases import selectors, services, workflow
+from minzheng.cases import exports, reviews, selectors, services, workflow
 from minzheng.cases.models import Case
-from minzheng.lib.i18n import TranslatableError
+from minzheng.lib import idcard
+from minzheng.lib.i18n import TranslatableError, gettext_noop
+from minzheng.lib.names import mask_name
 
 MAX_BULK = 100_000  # numbers in one bulk approval (a county's queue)
 
 
 class NewCaseForm(forms.Form):
     household_id = forms.CharField(label=gettext_lazy("Hukou number"), max_length=20)
-    channel = forms.ChoiceField(label=gettext_lazy("channel"), choices=Case.Channel.choices)
+    channel = forms.ChoiceField(
+        label=gettext_lazy("channel"),
+        choices=[c for c in Case.Channel.choices if c[0] in services.APPLICATION_CHANNELS],
+    )
     as_of = forms.DateField(
         label=gettext_lazy("data as of"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+    payee_name = forms.CharField(label=gettext_lazy("payee name"), max_length=40, required=False)
+    payee_bank = forms.CharField(label=gettext_lazy("bank"), max_length=40, required=False)
+    payee_account = forms.CharField(
+        label=gettext_lazy("bank account"), max_length=40, required=False
+    )
+
+    def payee(self) -> dict | None:
+        d = self.cleaned_data
+        if not (d["payee_name"] or d["payee_bank"] or d["payee_account"]):
+            return None
+        return {"name": d["payee_name"], "bank": d["payee_bank"], "account": d["payee_account"]}
+
+
+class EnrolmentForm(forms.Form):
+    suspend = forms.BooleanField(required=False)
+    reason = forms.CharField(label=gettext_lazy("reason"), max_length=services.MAX_TEXT)
 
 
 class StepForm(forms.Form):
@@ -191,10 +212,98 @@ def case_new(request: HttpRequest) -> HttpResponse:
             household_id=form.cleaned_data["household_id"].strip(),
             channel=form.cleaned_data["channel"],
             as_of=form.cleaned_data["as_of"],
+            payee=form.payee(),
         )
     except TranslatableError as exc:
         return _refused(request, exc)
     return redirect("cases:case", case_number=case.number)
+
+
+@login_required
+@require_POST
+def enrolment_status(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    """Suspend an enrolment, or lift the suspension, with a reason (from its case's page)."""
+    form = EnrolmentForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form)
+    try:
+        enrolment = reviews.enrolment_suspend(
+            user=request.user,
+            request=request,
+            pk=enrolment_id,
+            suspend=form.cleaned_data["suspend"],
+            reason=form.cleaned_data["reason"],
+        )
+    except TranslatableError as exc:
+        return _refused(request, exc)
+    messages.success(request, gettext("Saved."))
+    return redirect("cases:case", case_number=enrolment.case.number)
+
+
+@login_required
+@permission_required(roles.VIEW_CASE)
+def decision_pdf(request: HttpRequest, case_number: str) -> HttpResponse:
+    """The decision letter of a decided case (masked as printed)."""
+    try:
+        case = services.case_get(user=request.user, request=request, number=case_number)
+    except TranslatableError as exc:
+        return _refused(request, exc)
+    if case.state not in workflow.FINAL:
+        return _refused(
+            request,
+            services.CaseError(
+                "not_decided",
+                gettext_noop("Case %(number)s is not decided yet."),
+                status=409,
+                number=case.number,
+            ),
+        )
+    personal_data_read(
+        actor=request.user,
+        request=request,
+        object_type="case",
+        object_id=case.number,
+        region_code=case.region_code,
+        fields=["decision_letter"],
+    )
+    return _pdf(exports.decision_letter_pdf(case), f"{case.number}.pdf")
+
+
+@login_required
+@permission_required(roles.VIEW_CASE)
+def notice_pdf(request: HttpRequest) -> HttpResponse:
+    """The public-notice list of the user's scope: the cases now in public notice."""
+    from minzheng.verification.services import lake
+
+    cases = list(
+        Case.objects.for_user(request.user)
+        .filter(state=workflow.PUBLIC_NOTICE)
+        .order_by("region_code", "number")[:2000]
+    )
+    names = {}
+    source = lake()
+    with source.lock:
+        for case in cases:
+            found = source.lookup.household(case.household_id)
+            head = next((m for m in found.members if m.get("relation") == "head"), None)
+            names[case.household_id] = (head or {}).get("name", "")
+    personal_data_read(
+        actor=request.user,
+        request=request,
+        object_type="public_notice",
+        object_id=str(request.user.region_id or ""),
+        region_code=str(request.user.region_id or ""),
+        fields=["notice_list"],
+    )
+    return _pdf(
+        exports.notice_list_pdf(cases, names, str(request.user.region_id or "")), "notice.pdf"
+    )
+
+
+def _pdf(body: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
 
 
 @login_required
@@ -234,6 +343,18 @@ def case_page(request: HttpRequest, case_number: str) -> HttpResponse:
         ],
         "objections": case.objections.all(),
         "steps": steps,
+        "enrolments": [
+            (e, exports.shown_beneficiary(e.beneficiary))
+            for e in case.enrolments.order_by("programme", "beneficiary")
+        ],
+        "may_suspend": may_change,
+        "payee": {
+            "name": mask_name(case.payee.get("name", "")),
+            "bank": case.payee.get("bank", ""),
+            "account": idcard.mask(case.payee.get("account", "")),
+        }
+        if case.payee
+        else None,
     }
     return render(request, "cases/case.html", context)
 
