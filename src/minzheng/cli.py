@@ -44,6 +44,10 @@ snapshot_app = typer.Typer(help="Snapshots of the current deliveries.", no_args_
 app.add_typer(snapshot_app, name="snapshot")
 cases_app = typer.Typer(help="Assistance cases (救助“一件事”).", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
+payments_app = typer.Typer(
+    help="Monthly payments (发放) and the bank's return.", no_args_is_help=True
+)
+app.add_typer(payments_app, name="payments")
 
 # The demo users mirror the test personas; one shared, policy-compliant demo password.
 DEMO_PASSWORD = "Zj@demo2026"
@@ -773,6 +777,90 @@ def cases_demo(
 
     summary = ", ".join(f"{STATES[s]} {n}" for s, n in counts.items())
     typer.echo(f"✓ {sum(counts.values())} demo cases: {summary}")
+
+
+@cases_app.command("reviews")
+def cases_reviews(
+    user: str = typer.Option(..., "--user", help="The township caseworker who opens them."),
+    as_of: str = typer.Option(..., "--as-of", help="Open the reviews due by this date."),
+) -> None:
+    """Open the periodic reviews due (动态管理复核) in the user's scope, each with a fresh check."""
+    _django()
+    from minzheng.cases.reviews import reviews_open
+    from minzheng.lib.i18n import TranslatableError
+
+    try:
+        opened = reviews_open(
+            user=_steward(user), request=None, as_of=_date_option(as_of, "--as-of")
+        )
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+    typer.echo(f"✓ {len(opened)} review case(s) opened")
+    for case in opened:
+        typer.echo(f"  {case.number}  {case.household_id}  {case.state}")
+
+
+@payments_app.command("run")
+def payments_run(
+    month: str = typer.Option(..., "--month", help="The month paid, as 2026-11."),
+    user: str = typer.Option(..., "--user", help="Who pays (an approver of the county)."),
+    county: list[str] = typer.Option(
+        [],
+        "--county",
+        help="A county code; repeat it, or leave it out for every county of the user's scope.",
+    ),
+) -> None:
+    """Run the month's payments of one or more counties (a second run adds only what is
+    missing)."""
+    _django()
+    from minzheng.cases import payments
+    from minzheng.lib.i18n import TranslatableError
+    from minzheng.regions.levels import Level
+    from minzheng.regions.models import Region
+
+    payer = _steward(user)
+    counties = county or list(
+        Region.objects.for_user(payer)
+        .filter(level=Level.COUNTY)
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+    runs = []
+    with _ProgressBar("payment runs") as bar:
+        for i, code in enumerate(counties):
+            try:
+                runs.append(
+                    payments.payment_run(user=payer, request=None, county=code, month=month)
+                )
+            except TranslatableError as exc:
+                raise _fail(f"{code}: {exc.translated()}") from None
+            bar(i + 1, len(counties))
+    for run in runs:
+        totals = payments.totals(run)
+        typer.echo(
+            f"✓ {run.number}  {totals['count']:>8,} lines  {totals['sum']:>16,} yuan"
+            f"  (added {run.notes.get('last_added', 0):,})"
+        )
+
+
+@payments_app.command("returns")
+def payments_returns(
+    run: str = typer.Argument(..., help="The run number (FF…)."),
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="The bank's return CSV."),
+    user: str = typer.Option(..., "--user", help="Who pays (an approver of the county)."),
+) -> None:
+    """Apply the bank's return file to a run (whole, or nothing when a line is wrong)."""
+    _django()
+    from minzheng.cases import payments
+    from minzheng.lib.i18n import TranslatableError
+
+    try:
+        done = payments.payment_returns(
+            user=_steward(user), request=None, number=run, data=path.read_bytes()
+        )
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+    typer.echo(f"✓ {done['lines']} line(s): {done['paid']} paid, {done['failed']} failed")
 
 
 @feed_app.command("docs")

@@ -285,3 +285,33 @@ def test_a_bad_payee_is_refused_naming_the_field(payee):
     with pytest.raises(PaymentError) as caught:
         payments.payee_of(payee)
     assert "payee" in caught.value.translated()
+
+
+def test_the_cli_runs_the_month_and_applies_the_return(approved, approver, clock, tmp_path):
+    from typer.testing import CliRunner
+
+    from minzheng.cli import app
+
+    clock.move_to(dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC))
+    runner = CliRunner()
+    bad = runner.invoke(app, ["payments", "run", "--month", "2026-11", "--user", "nobody"])
+    assert bad.exit_code != 0 and "nobody" in bad.output
+    done = runner.invoke(
+        app, ["payments", "run", "--month", "2026-11", "--user", approver.username]
+    )
+    assert done.exit_code == 0, done.output
+    run = PaymentRun.objects.get()
+    assert run.number in done.output and run.payments.count() == approved.enrolments.count()
+    line = run.payments.first()
+    answer = tmp_path / "return.csv"
+    answer.write_bytes(return_file([[line.line_id, "failed", "账户冻结"]]))
+    applied = runner.invoke(
+        app, ["payments", "returns", run.number, str(answer), "--user", approver.username]
+    )
+    assert applied.exit_code == 0 and "1 failed" in applied.output
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_bytes(return_file([["FF1-000001", "paid", ""]]))
+    refused = runner.invoke(
+        app, ["payments", "returns", run.number, str(wrong), "--user", approver.username]
+    )
+    assert refused.exit_code != 0 and "FF1-000001" in refused.output

@@ -116,6 +116,7 @@ def load_demo_cases(
                     household_id=household,
                     channel="counter",
                     as_of=as_of,
+                    payee=_payee(household, members),
                 )
             else:
                 cases[i] = _step(cases[i], action, moment, caseworker, approver)
@@ -124,7 +125,45 @@ def load_demo_cases(
     counts: dict[str, int] = {}
     for case in cases.values():
         counts[case.state] = counts.get(case.state, 0) + 1
+    _pay(approver, [c for c in cases.values() if c.state == workflow.APPROVED])
     return counts
+
+
+def _payee(household: str, members: list[dict]) -> dict:
+    """A made-up account of the household's first adult at a local bank."""
+    digits = "".join(ch for ch in household if ch.isdigit())
+    return {
+        "name": (members[0].get("name") if members else "") or "户主",
+        "bank": "浙江农商银行",
+        "account": f"6228{digits:0>15}"[:19],
+    }
+
+
+def _pay(approver: Any, approved: list[Case]) -> None:
+    """The first month's payments of the approved cases, and the bank's return with one
+    line failed (so that the payment pages show a re-issue to make)."""
+    import csv
+    import io
+
+    from minzheng.cases import payments
+
+    if not approved:
+        return
+    month = services.first_paid_month(timezone.localtime(approved[0].decided_at).date())
+    run = payments.payment_run(
+        user=approver, request=None, county=approved[0].county_code, month=month
+    )
+    lines = list(run.payments.filter(status="issued").order_by("line"))
+    if len(lines) < 2:
+        return
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line_id", "status", "reason"])
+    writer.writerow([lines[0].line_id, "failed", "户名与账户不符"])
+    writer.writerows([p.line_id, "paid", ""] for p in lines[1:])
+    payments.payment_returns(
+        user=approver, request=None, number=run.number, data=out.getvalue().encode()
+    )
 
 
 def _step(case: Case, action: str, moment: dt.datetime, caseworker, approver) -> Case:
