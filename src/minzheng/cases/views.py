@@ -332,7 +332,9 @@ def case_page(request: HttpRequest, case_number: str) -> HttpResponse:
         "state": workflow.STATES[case.state],
         "may_choose": may_change and case.state in (workflow.VERIFYING, workflow.TOWNSHIP_REVIEW),
         "may_object": may_change and case.state == workflow.PUBLIC_NOTICE,
-        "programmes": case.programmes.order_by("programme"),
+        "programmes": [
+            (p, exports.programme_label(p.programme)) for p in case.programmes.order_by("programme")
+        ],
         "events": [
             (
                 e,
@@ -344,7 +346,7 @@ def case_page(request: HttpRequest, case_number: str) -> HttpResponse:
         "objections": case.objections.all(),
         "steps": steps,
         "enrolments": [
-            (e, exports.shown_beneficiary(e.beneficiary))
+            (e, exports.programme_label(e.programme), exports.shown_beneficiary(e.beneficiary))
             for e in case.enrolments.order_by("programme", "beneficiary")
         ],
         "may_suspend": may_change,
