@@ -34,6 +34,7 @@ from minzheng.lib.i18n import RequestError, gettext_noop, pgettext_lazy, shorten
 from minzheng.regions.scoping import code_in_scope
 
 CHUNK = 5_000  # households evaluated by the engine at once
+CENT = Decimal("0.01")
 MAX_RETURN_BYTES = 20 * 1024 * 1024
 MAX_ERRORS_SHOWN = 20
 ACCOUNT = re.compile(r"[0-9]{8,32}")
@@ -340,7 +341,7 @@ def totals(run: PaymentRun) -> dict:
     for r in rows:
         for bucket in (by_programme[r["programme"]], by_status[r["status"]]):
             bucket["count"] += r["n"]
-            bucket["sum"] += r["total"]
+            bucket["sum"] += Decimal(r["total"]).quantize(CENT)  # SQLite sums are not exact
     return {
         "count": sum(b["count"] for b in by_status.values()),
         "sum": sum((b["sum"] for b in by_status.values()), Decimal(0)),
