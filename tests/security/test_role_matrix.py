@@ -12,6 +12,7 @@ import datetime as dt
 import io
 
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
@@ -26,6 +27,8 @@ from tests.verification.conftest import AS_OF, household_in
 from tests.verification.test_web import consent_all
 
 from .conftest import PERSONAS
+
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def row(*statuses: int) -> dict[str, int]:
@@ -84,6 +87,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "cases/notice.pdf"): row(302, 200, 200, 200, 403, 403, 403),
     ("GET", "cases/<str:case_number>/decision.pdf"): row(302, 409, 409, 404, 403, 403, 403),
     ("POST", "cases/enrolments/<int:enrolment_id>/"): row(302, 302, 403, 404, 403, 403, 403),
+    ("POST", "cases/<str:case_number>/attachments/"): row(302, 302, 403, 404, 403, 403, 403),
+    ("GET", "cases/<str:case_number>/attachments/<int:attachment_id>/"): PERSONAL,
     # --- payments (发放): the county's approver pays; the outsider is another county's
     # caseworker, refused by role before scope ---
     ("GET", "cases/payments/"): PAY_ROLE,
@@ -130,6 +135,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
         401, 200, 403, 404, 403, 403, 403
     ),
     ("POST", "api/cases/reviews"): row(401, 200, 403, 200, 403, 403, 403),
+    ("POST", "api/cases/<case_number>/attachments"): row(401, 200, 403, 404, 403, 403, 403),
     ("POST", "api/payments"): row(401, 403, 200, 403, 403, 403, 403),
     ("GET", "api/payments"): PAY_API,
     ("GET", "api/payments/<run_number>"): PAY_API,
@@ -266,6 +272,13 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         monthly_amount="500.00",
         start_month=dt.date(2020, 12, 1),
     )
+    attachment = cases.attachment_add(
+        user=caseworker,
+        request=None,
+        number=case.number,
+        kind="application",
+        file=SimpleUploadedFile("scan.png", PNG + b"first"),
+    )
     approver = everyone["approver"]
     run = payments.payment_run(user=approver, request=None, county="330102", month="2020-12")
     event = AuditEvent.objects.order_by("-seq").first()
@@ -285,6 +298,7 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "enrolment_id": str(enrolment.pk),
         "run_number": run.number,
         "line": "999",
+        "attachment_id": str(attachment.pk),
     }
     object_ids = {
         "auth/group": group.pk,
@@ -348,10 +362,12 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "api/payments": {"county": "330102", "month": "2020-12"},
         "api/payments/<run_number>/lines/<line>/reissue": {},
     }
-    # uploads (multipart): an empty return file
+    # uploads (multipart): an empty return file; a photo of the home
     uploads = {
-        "cases/payments/<str:run_number>/returns/",
-        "api/payments/<run_number>/returns",
+        "cases/payments/<str:run_number>/returns/": ("return.csv", b"line_id,status,reason\n"),
+        "api/payments/<run_number>/returns": ("return.csv", b"line_id,status,reason\n"),
+        "cases/<str:case_number>/attachments/": ("photo.png", PNG + b"page"),
+        "api/cases/<case_number>/attachments": ("photo.png", PNG + b"api"),
     }
 
     def url_of(pattern: str) -> str:
@@ -384,9 +400,10 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
             else:
                 body = bodies.get(pattern.removeprefix("/"), {})
                 if pattern in uploads:
-                    upload = io.BytesIO(b"line_id,status,reason\n")
-                    upload.name = "return.csv"
-                    response = client.post(url, {"file": upload})
+                    name, content = uploads[pattern]
+                    upload = io.BytesIO(content)
+                    upload.name = name
+                    response = client.post(url, {"file": upload, "kind": "visit_photo"})
                 elif pattern.startswith("api/"):
                     response = client.post(url, body, content_type="application/json")
                 else:

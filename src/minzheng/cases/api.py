@@ -8,7 +8,8 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import Field
 
 from minzheng.accounts import roles
@@ -66,6 +67,14 @@ class SuspensionIn(Schema):
 
 class ReviewsIn(Schema):
     as_of: dt.date
+
+
+class AttachmentOut(Schema):
+    id: int
+    kind: str
+    sha256: str
+    size: int
+    uploaded_at: dt.datetime
 
 
 class EnrolmentOut(Schema):
@@ -142,6 +151,7 @@ class CaseOut(CaseSummaryOut):
     payee: dict
     programmes: list[ProgrammeOut]
     objections: list[ObjectionOut]
+    attachments: list[AttachmentOut]
     enrolments: list[EnrolmentOut]
     timeline: list[EventOut]
 
@@ -214,6 +224,16 @@ def _case_out(request: HttpRequest, case: Case) -> dict:
                 "resolution": o.resolution,
             }
             for o in case.objections.all()
+        ],
+        "attachments": [
+            {
+                "id": a.pk,
+                "kind": a.kind,
+                "sha256": a.sha256,
+                "size": a.size,
+                "uploaded_at": a.uploaded_at,
+            }
+            for a in case.attachments.all()
         ],
         "enrolments": [
             {
@@ -400,3 +420,18 @@ def enrolment_suspension(request: HttpRequest, enrolment_id: int, payload: Suspe
         "status_reason": e.status_reason,
         "next_review": e.next_review,
     }
+
+
+@router.post(
+    "/{case_number}/attachments",
+    response={200: CaseOut, **CASE_ERRORS},
+    summary="Add a document to an open case (PDF, JPEG or PNG)",
+)
+def case_attachment(
+    request: HttpRequest, case_number: str, kind: Form[str], file: File[UploadedFile]
+):
+    services.attachment_add(
+        user=request.user, request=request, number=case_number, kind=kind, file=file
+    )
+    case = services.case_get(user=request.user, request=request, number=case_number)
+    return _case_out(request, case)

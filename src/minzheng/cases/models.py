@@ -171,6 +171,45 @@ class CaseEvent(models.Model):
         return f"{self.case_id}/{self.action}"
 
 
+class Attachment(models.Model):
+    """A document of a case (an application's papers, a supplement, a photo of the home
+    visit): accepted by its content (PDF, JPEG or PNG), stored under a name of our own, with
+    its SHA-256."""
+
+    class Kind(models.TextChoices):
+        APPLICATION = "application", _("application papers")
+        SUPPLEMENT = "supplement", _("supplement")
+        VISIT_PHOTO = "visit_photo", _("photo of the home visit")
+        OTHER = "other", _("other")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="cases/%Y/%m/")
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    region_lookup = "case__region_code"
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "sha256"], name="one_copy_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}/{self.kind}/{self.sha256[:12]}"
+
+
 class CalendarDay(models.Model):
     """A day an administrator marks as a working day or a holiday, for a year the
     maintained calendar does not cover yet (or to correct it)."""

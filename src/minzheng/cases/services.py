@@ -26,6 +26,7 @@ from minzheng.accounts.permissions import not_found, require
 from minzheng.audit.services import audit_record, audit_record_many
 from minzheng.cases import workflow
 from minzheng.cases.models import (
+    Attachment,
     CalendarDay,
     Case,
     CaseEvent,
@@ -631,6 +632,111 @@ STEPS = {
     "return": _return,
 }
 assert set(STEPS) == set(workflow.TRANSITIONS)
+
+
+def attachment_add(
+    *, user: Any, request: HttpRequest | None, number: str, kind: str, file: Any
+) -> Attachment:
+    """Keep a document with an open case: a PDF, JPEG or PNG by its content, at most the
+    configured size, under a name of our own; the same file twice is kept once."""
+    import hashlib
+
+    from django.conf import settings
+    from django.core.files import File
+
+    from minzheng.verification import uploads
+
+    case = case_get(user=user, request=request, number=number)
+    require(user, roles.CHANGE_CASE, request=request, object_type="case", object_id=number)
+    if case.state in workflow.FINAL:
+        raise CaseError(
+            "case_decided",
+            gettext_noop("Case %(number)s is decided: documents can no longer be added."),
+            status=409,
+            number=case.number,
+        )
+    if kind not in Attachment.Kind.values:
+        raise CaseError(
+            "bad_attachment_kind",
+            gettext_noop("kind: %(value)s is not one of %(allowed)s."),
+            value=shorten(str(kind)),
+            allowed=", ".join(Attachment.Kind.values),
+        )
+    file.seek(0)
+    ext = uploads.form_kind(file.read(uploads.HEAD_BYTES))
+    file.seek(0)
+    if ext is None:
+        raise CaseError(
+            "attachment_type",
+            gettext_noop(
+                "file: a document must be a PDF, JPEG or PNG file (judged by its content, "
+                "whatever its name)."
+            ),
+        )
+    limit = settings.CASE_ATTACHMENT_MAX_BYTES
+    if file.size > limit:
+        raise CaseError(
+            "attachment_too_large",
+            gettext_noop("file: %(size)s MB; at most %(limit)s MB are accepted."),
+            size=f"{file.size / 2**20:.1f}",
+            limit=f"{limit / 2**20:g}",
+        )
+    sha = hashlib.sha256()
+    for chunk in file.chunks():
+        sha.update(chunk)
+    digest = sha.hexdigest()
+    found = case.attachments.filter(sha256=digest).first()
+    if found is not None:
+        return found
+    with transaction.atomic():
+        attachment = Attachment.objects.create(
+            case=case,
+            kind=kind,
+            file=File(file, name=uploads.stored_name(ext)),
+            sha256=digest,
+            size=file.size,
+            uploaded_by=user,
+        )
+        CaseEvent.objects.create(
+            case=case,
+            actor=user,
+            action="attachment_added",
+            from_state=case.state,
+            to_state=case.state,
+            detail={"kind": kind, "sha256": digest},
+        )
+        _audit(user, request, case, "attachment_added", kind=kind, sha256=digest)
+    return attachment
+
+
+def attachment_get(*, user: Any, request: HttpRequest | None, number: str, pk: int) -> Attachment:
+    """A document of a case in the user's scope (an audited read of personal data)."""
+    from minzheng.audit.services import personal_data_read
+
+    case = case_get(user=user, request=request, number=number)
+    found = case.attachments.filter(pk=pk).first()
+    if found is None:
+        not_found(
+            CaseError,
+            "attachment_not_found",
+            gettext_noop("Case %(number)s has no document %(id)s."),
+            user=user,
+            request=request,
+            action="case_read",
+            object_type="attachment",
+            object_id=f"{case.number}/{pk}",
+            number=case.number,
+            id=pk,
+        )
+    personal_data_read(
+        actor=user,
+        request=request,
+        object_type="attachment",
+        object_id=f"{case.number}/{found.pk}",
+        region_code=case.region_code,
+        fields=["document"],
+    )
+    return found
 
 
 def programme_set(

@@ -25,6 +25,12 @@ urlpatterns = [
     path("payments/<str:run_number>/returns/", payment_views.returns, name="payment_returns"),
     path("payments/<str:run_number>/reissue/", payment_views.reissue, name="payment_reissue"),
     path("<str:case_number>/decision.pdf", views.decision_pdf, name="decision_pdf"),
+    path("<str:case_number>/attachments/", views.attachment_new, name="attachment_new"),
+    path(
+        "<str:case_number>/attachments/<int:attachment_id>/",
+        views.attachment_file,
+        name="attachment",
+    ),
     path("<str:case_number>/", views.case_page, name="case"),
     path("<str:case_number>/act/", views.case_action, name="act"),
     path("<str:case_number>/programmes/", views.case_programme, name="programme"),

@@ -17,7 +17,7 @@ from minzheng.accounts import roles
 from minzheng.accounts.permissions import permission_required
 from minzheng.audit.services import personal_data_read
 from minzheng.cases import exports, reviews, selectors, services, workflow
-from minzheng.cases.models import Case
+from minzheng.cases.models import Attachment, Case
 from minzheng.lib import idcard
 from minzheng.lib.i18n import TranslatableError, gettext_noop
 from minzheng.lib.names import mask_name
@@ -46,6 +46,11 @@ class NewCaseForm(forms.Form):
         if not (d["payee_name"] or d["payee_bank"] or d["payee_account"]):
             return None
         return {"name": d["payee_name"], "bank": d["payee_bank"], "account": d["payee_account"]}
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("kind"), choices=Attachment.Kind.choices)
+    file = forms.FileField(label=gettext_lazy("file"))
 
 
 class EnrolmentForm(forms.Form):
@@ -221,6 +226,44 @@ def case_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+def attachment_new(request: HttpRequest, case_number: str) -> HttpResponse:
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _form_error(request, form)
+    try:
+        services.attachment_add(
+            user=request.user,
+            request=request,
+            number=case_number,
+            kind=form.cleaned_data["kind"],
+            file=form.cleaned_data["file"],
+        )
+    except TranslatableError as exc:
+        return _refused(request, exc)
+    messages.success(request, gettext("Saved."))
+    return redirect("cases:case", case_number=case_number)
+
+
+@login_required
+@permission_required(roles.VIEW_CASE)
+def attachment_file(request: HttpRequest, case_number: str, attachment_id: int) -> HttpResponse:
+    from django.http import FileResponse
+
+    try:
+        found = services.attachment_get(
+            user=request.user, request=request, number=case_number, pk=attachment_id
+        )
+    except TranslatableError as exc:
+        return _refused(request, exc)
+    kinds = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+    ext = found.file.name.rsplit(".", 1)[-1]
+    return FileResponse(
+        found.file.open("rb"), content_type=kinds.get(ext, "application/octet-stream")
+    )
+
+
+@login_required
+@require_POST
 def enrolment_status(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     """Suspend an enrolment, or lift the suspension, with a reason (from its case's page)."""
     form = EnrolmentForm(request.POST)
@@ -345,6 +388,10 @@ def case_page(request: HttpRequest, case_number: str) -> HttpResponse:
         ],
         "objections": case.objections.all(),
         "steps": steps,
+        "attachments": case.attachments.all(),
+        "attachment_form": AttachmentForm()
+        if may_change and case.state not in workflow.FINAL
+        else None,
         "enrolments": [
             (e, exports.programme_label(e.programme), exports.shown_beneficiary(e.beneficiary))
             for e in case.enrolments.order_by("programme", "beneficiary")

@@ -67,6 +67,7 @@ EVENTS = {
     "programme_dropped": pgettext_lazy("case event", "programme dropped"),
     "objection_recorded": pgettext_lazy("case event", "objection recorded"),
     "objection_resolved": pgettext_lazy("case event", "objection resolved"),
+    "attachment_added": pgettext_lazy("case event", "document added"),
 }
 # The step whose working-day limit runs in each state (a dated parameter of that name).
 LIMITS = {
