@@ -133,3 +133,19 @@ def test_programmes_and_objections_from_the_case_page(login, opened, caseworker,
         {"resolution": "再次", "version": str(case.version + 1)},
     )
     assert missing.status_code == 404  # resolved already
+
+
+def test_overdue_cases_are_marked_and_counted_by_region(login, opened, caseworker, approver, clock):
+    act(caseworker, opened, "submit")  # intake: 3 working days
+    clock.move_to(dt.datetime(2026, 10, 20, 9, 0, tzinfo=dt.UTC))  # long past the limit
+    page = text(login(approver).get("/cases/"))
+    assert 'class="overdue"' in page and 'data-testid="overdue-by-region"' in page
+    from minzheng.cases import selectors
+
+    counts = selectors.overdue_by_region(approver)
+    assert [(code, n) for code, _name, n in counts] == [("330102001", 1)]
+    assert selectors.overdue_by_region(caseworker)[0][0] == opened.region_code
+    # the outsider's county has none
+    from tests.conftest import _user
+
+    assert selectors.overdue_by_region(_user("ap_xihu", "approver", "330106")) == []

@@ -195,6 +195,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
             )
             for key, label in selectors.WORKLISTS.items()
         ],
+        "overdue_by_region": selectors.overdue_by_region(request.user),
         "form": NewCaseForm(initial=initial) if request.user.has_perm(roles.OPEN_CASE) else None,
         "queue": selectors.approval_queue(request.user).count()
         if request.user.has_perm(roles.APPROVE_CASE)
