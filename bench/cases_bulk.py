@@ -32,20 +32,29 @@ def fresh_postgres(url: str) -> None:
         con.execute(f'CREATE DATABASE "{name}"')
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("n", type=int, nargs="?", default=100_000)
-    parser.add_argument("--postgres", help="a database URL to use (dropped and recreated)")
-    options = parser.parse_args()
+def open_database(postgres: str | None, *, fresh: bool = True) -> None:
+    """Set Django up on a new SQLite database in a temporary folder, or on the PostgreSQL
+    database URL `postgres` (dropped and created again unless `fresh` is false), migrated."""
     os.environ["MINZHENG_VAR_DIR"] = tempfile.mkdtemp(prefix="bench-cases-")
-    if options.postgres:
-        fresh_postgres(options.postgres)
-        os.environ["DATABASE_URL"] = options.postgres
+    if postgres:
+        if fresh:
+            fresh_postgres(postgres)
+        os.environ["DATABASE_URL"] = postgres
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minzheng.settings")
     import django
 
     django.setup()
     from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("n", type=int, nargs="?", default=100_000)
+    parser.add_argument("--postgres", help="a database URL to use (dropped and recreated)")
+    options = parser.parse_args()
+    open_database(options.postgres)
     from django.utils import timezone
 
     from minzheng.accounts.services import user_create
@@ -58,7 +67,6 @@ def main() -> None:
         regions_load_file,
     )
 
-    call_command("migrate", verbosity=0)
     regions_load_divisions()
     regions_load_file(path=DEMO_SUBCOUNTY_FILE)
     password = "bench-Passw0rd!"
