@@ -100,7 +100,18 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         permissions = [("approve_case", _("Can approve or reject cases"))]
-        indexes = [models.Index(fields=["region_code", "state", "due_date"])]
+        indexes = [
+            models.Index(fields=["region_code", "state", "due_date"]),
+            # The worklists read open cases under a region prefix: a LIKE 'prefix%' range needs
+            # the pattern operator class on PostgreSQL (whose collation is not C); decided cases,
+            # most of the table in time, are left out (docs/benchmarks.md: worklist p95 halved).
+            models.Index(
+                fields=["region_code", "state", "due_date"],
+                opclasses=["varchar_pattern_ops", "varchar_ops", "date_ops"],
+                condition=~models.Q(state__in=["approved", "rejected"]),
+                name="case_open_by_region_prefix",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number
