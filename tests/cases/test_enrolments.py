@@ -153,3 +153,15 @@ def test_a_programme_paid_to_persons_enrols_each_entitled_member(regions, casewo
     # the two members of 80 and over, each at their own amount
     assert set(wanted["elderly"]) == {"330102194001010011", "330102194501010022"}
     assert all(a > 0 for a in wanted["elderly"].values())
+
+
+def test_a_crash_in_the_middle_of_an_approval_leaves_the_case_in_the_queue(approvable, approver):
+    from unittest import mock
+
+    with mock.patch.object(Enrolment.objects, "create", side_effect=RuntimeError("killed")):
+        with pytest.raises(RuntimeError):
+            act(approver, approvable, "approve")
+    case = Case.objects.get(pk=approvable.pk)
+    assert case.state == workflow.COUNTY_APPROVAL and case.version == approvable.version
+    assert not case.events.filter(action="approve").exists() and not Enrolment.objects.exists()
+    assert act(approver, case, "approve").state == workflow.APPROVED  # and it can be done again
