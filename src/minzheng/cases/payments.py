@@ -284,10 +284,9 @@ def payment_run(*, user: Any, request: HttpRequest | None, county: str, month: A
                 batch_size=2000,
             )
             _stop(stopped, month)
+            # what the last run stopped (those not owed are found again by every run)
             run.notes = {
-                "stopped": dict(
-                    Counter(s["why"] for s in stopped) + Counter(run.notes.get("stopped", {}))
-                ),
+                "stopped": dict(Counter(s["why"] for s in stopped)),
                 "last_added": len(lines),
             }
             run.save(update_fields=["notes", "updated_at"])
