@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 from minzheng.cases import workflow
 from tests.conftest import _user
@@ -26,9 +27,19 @@ def test_a_household_from_application_to_approval_through_the_api(
     opened = post(
         client,
         "/api/cases",
-        {"household_id": poor_home, "channel": "online", "as_of": AS_OF.isoformat()},
+        {
+            "household_id": poor_home,
+            "channel": "online",
+            "as_of": AS_OF.isoformat(),
+            "payee": {"name": "李四", "bank": "浙江农商银行", "account": "6228480012345678"},
+        },
     )
     assert opened.status_code == 201, opened.json()
+    assert opened.json()["payee"] == {
+        "name": "李*",
+        "bank": "浙江农商银行",
+        "account": "622848********78",
+    }
     case = opened.json()
     assert case["state"] == "draft" and case["next_steps"] == ["submit"]
     url = f"/api/cases/{case['number']}"
@@ -65,6 +76,24 @@ def test_a_household_from_application_to_approval_through_the_api(
         "close_notice",
         "approve",
     ]
+    # … to its first payment: November's run, and the bank's return
+    assert [e["start_month"] for e in final["enrolments"]] == ["2026-11-01"] * len(
+        final["enrolments"]
+    )
+    clock.move_to(dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC))
+    payer = login(approver)
+    run = post(payer, "/api/payments", {"county": "330102", "month": "2026-11"}).json()
+    assert run["count"] == len(final["enrolments"]) >= 1
+    lines = payer.get(f"/api/payments/{run['number']}/lines").json()
+    answer = io.BytesIO(
+        "line_id,status,reason\n".encode()
+        + "".join(f"{line['line_id']},成功,\n" for line in lines).encode()
+    )
+    answer.name = "回盘.csv"
+    done = payer.post(f"/api/payments/{run['number']}/returns", {"file": answer}).json()
+    assert done == {"lines": len(lines), "paid": len(lines), "failed": 0}
+    paid = payer.get(f"/api/payments/{run['number']}").json()
+    assert paid["by_status"] == {"paid": {"count": run["count"], "sum": run["sum"]}}
 
 
 def test_the_api_names_what_is_wrong(login, opened, caseworker, outsider):
