@@ -145,6 +145,8 @@ def test_overdue_cases_are_marked_and_counted_by_region(login, opened, caseworke
     counts = selectors.overdue_by_region(approver)
     assert [(code, n) for code, _name, n in counts] == [("330102001", 1)]
     assert selectors.overdue_by_region(caseworker)[0][0] == opened.region_code
+    listed = login(approver).get("/api/cases").json()
+    assert [(c["number"], c["overdue"]) for c in listed] == [(opened.number, True)]
     # the outsider's county has none
     from tests.conftest import _user
 

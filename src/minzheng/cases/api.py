@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -135,6 +136,7 @@ class CaseSummaryOut(Schema):
     state_label: str
     version: int
     due_date: dt.date | None
+    overdue: bool
 
 
 class CaseOut(CaseSummaryOut):
@@ -169,6 +171,7 @@ def _summary(case: Case) -> dict:
         "state_label": str(workflow.STATES[case.state]),
         "version": case.version,
         "due_date": case.due_date,
+        "overdue": case.due_date is not None and case.due_date < timezone.localdate(),
     }
 
 

@@ -458,4 +458,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         return redirect("cases:queue")
     cases = selectors.approval_queue(request.user)
     page = Paginator(cases, 100).get_page(request.GET.get("page", 1))
-    return render(request, "cases/queue.html", {"page": page, "total": cases.count()})
+    return render(
+        request,
+        "cases/queue.html",
+        {"page": page, "total": cases.count(), "today": timezone.localdate()},
+    )
