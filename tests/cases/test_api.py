@@ -86,7 +86,7 @@ def test_a_household_from_application_to_approval_through_the_api(
     assert run["count"] == len(final["enrolments"]) >= 1
     lines = payer.get(f"/api/payments/{run['number']}/lines").json()
     answer = io.BytesIO(
-        "line_id,status,reason\n".encode()
+        b"line_id,status,reason\n"
         + "".join(f"{line['line_id']},成功,\n" for line in lines).encode()
     )
     answer.name = "回盘.csv"
