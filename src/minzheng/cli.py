@@ -44,6 +44,11 @@ snapshot_app = typer.Typer(help="Snapshots of the current deliveries.", no_args_
 app.add_typer(snapshot_app, name="snapshot")
 cases_app = typer.Typer(help="Assistance cases (救助“一件事”).", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
+discover_app = typer.Typer(
+    help="Proactive discovery (主动发现): who the rules find but the register does not.",
+    no_args_is_help=True,
+)
+app.add_typer(discover_app, name="discover")
 payments_app = typer.Typer(
     help="Monthly payments (发放) and the bank's return.", no_args_is_help=True
 )
@@ -861,6 +866,72 @@ def payments_returns(
     except TranslatableError as exc:
         raise _fail(exc.translated()) from None
     typer.echo(f"✓ {done['lines']} line(s): {done['paid']} paid, {done['failed']} failed")
+
+
+@discover_app.command("screen")
+def discover_screen(
+    date: str = typer.Option(..., help="The as-of date, YYYY-MM-DD (never the clock)."),
+    out: Path = typer.Option(..., help="Folder for the findings (Parquet)."),
+    lake: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A lake folder (default: the snapshot in use)."
+    ),
+    backend: str = typer.Option("duckdb", help="duckdb (default) or pyspark."),
+    chunk_persons: int = typer.Option(3_000_000, min=1, help="Residents per chunk of counties."),
+) -> None:
+    """Compare the rules' results with the enrolment register: eligible but not enrolled,
+    enrolled but no longer eligible, per programme."""
+    from minzheng.discovery import screening
+    from minzheng.policy.backends import connect
+    from minzheng.policy.engine import Engine
+    from minzheng.policy.errors import PolicyError
+
+    when = _date_option(date)
+    if lake is None:
+        _django()
+        lake = _snapshot_path(None)
+    try:
+        with _ProgressBar("screening persons") as bar:
+            counts = screening.run(
+                Engine(),
+                connect(backend),
+                lake,
+                when,
+                out,
+                progress=lambda i, n, _c: bar(i, n),
+                max_persons=chunk_persons,
+            )
+    except PolicyError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"{'programme':<20}{'eligible, not enrolled':>24}{'enrolled, not eligible':>24}")
+    for programme, kinds in counts.items():
+        typer.echo(
+            f"{programme:<20}{kinds.get(screening.ELIGIBLE_NOT_ENROLLED, 0):>24,}"
+            f"{kinds.get(screening.ENROLLED_INELIGIBLE, 0):>24,}"
+        )
+    typer.echo(f"✓ findings in {out}")
+
+
+@discover_app.command("score")
+def discover_score(
+    findings: Path = typer.Option(..., exists=True, file_okay=False, help="A findings folder."),
+    truth: Path = typer.Option(
+        ..., exists=True, file_okay=False, help="The synthetic province's truth/ folder."
+    ),
+) -> None:
+    """Recall and precision of the findings against the planted truth (Markdown table)."""
+    from minzheng.discovery.screening import score
+
+    def share(value: float | None) -> str:
+        return "—" if value is None else f"{value:.3f}"
+
+    typer.echo("| programme | finding | unit | found | planted | matched | recall | precision |")
+    typer.echo("|---|---|---|---|---|---|---|---|")
+    for r in score(findings, truth):
+        typer.echo(
+            f"| {r['programme']} | {r['kind']} | {r['unit']} | {r['found']:,} | "
+            f"{r['planted']:,} | {r['matched']:,} | {share(r['recall'])} | "
+            f"{share(r['precision'])} |"
+        )
 
 
 @feed_app.command("docs")
