@@ -911,6 +911,39 @@ def discover_screen(
     typer.echo(f"✓ findings in {out}")
 
 
+@discover_app.command("signals")
+def discover_signals(
+    date: str = typer.Option(..., help="The as-of date, YYYY-MM-DD (never the clock)."),
+    out: Path = typer.Option(..., help="Folder for the signals (Parquet)."),
+    lake: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A lake folder (default: the snapshot in use)."
+    ),
+    rules: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="A signal rule file (default: the platform's)."
+    ),
+    backend: str = typer.Option("duckdb", help="duckdb (default) or pyspark."),
+) -> None:
+    """Evaluate the warning signals (动态预警) over the lake; say which could not be."""
+    from minzheng.discovery import signals
+    from minzheng.lib.i18n import TranslatableError
+    from minzheng.policy.backends import connect
+
+    when = _date_option(date)
+    if lake is None:
+        _django()
+        lake = _snapshot_path(None)
+    try:
+        rule_set = signals.load_signals(rules or signals.RULES)
+        result = signals.run(connect(backend), lake, when, out, rule_set)
+    except TranslatableError as exc:
+        raise _fail(str(exc)) from None
+    for s in rule_set.signals:
+        why = result["not_evaluated"].get(s.name)
+        shown = f"not evaluated ({why})" if why else f"{result['counts'][s.name]:,}"
+        typer.echo(f"{s.name:<26}{s.label:<24}{shown}")
+    typer.echo(f"✓ signals in {out}")
+
+
 @discover_app.command("score")
 def discover_score(
     findings: Path = typer.Option(..., exists=True, file_okay=False, help="A findings folder."),

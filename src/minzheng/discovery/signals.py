@@ -1,0 +1,468 @@
+"""Warning signals (动态预警): rules declared in YAML over the departments' feeds, evaluated
+set-based over the whole lake at an explicit as-of date, on any Ibis backend
+(framework-free).
+
+A signal reads one feed and counts either an `event` (a row whose date falls in the look-back
+window), a `sum` (the rows' values in the window reaching a threshold) or a `state` (a row
+as it stands on the date), filtered by conditions on the feed's columns and by household
+conditions (`requires`): the person is the household's main earner (the highest wage), the
+household is on the low-income register (低保, 低边 or 特困), the person lives alone, the person
+is 80 or older. A household's priority score is the sum of the weights of its signals (the
+weights add up to 1, so the score is between 0 and 1).
+
+A rule file naming an unknown feed, column, operator or household condition, a negative
+threshold or look-back, or weights not adding up to 1 is refused with its file and line. A
+feed missing from the lake, or older than `stale_days` on the as-of date, is reported: its
+signals are not evaluated, never silently passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from minzheng.lib import yamllines
+from minzheng.lib.i18n import TranslatableError, gettext_noop, shorten
+
+RULES = Path(__file__).with_name("signals.yaml")
+KINDS = ("event", "sum", "state")
+OPERATORS = ("<", "<=", ">", ">=", "==", "!=", "in")
+REQUIRES = ("main_earner", "low_income", "lives_alone", "aged_80")
+LOW_INCOME = ("dibao", "dibian", "tekun")
+WEIGHT_TOLERANCE = 1e-6
+
+
+class SignalError(TranslatableError):
+    """A signal file that cannot be used: the message names the file and the line."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    column: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    label: str
+    feed: str
+    kind: str
+    weight: float
+    date: str = ""
+    value: str = ""
+    threshold: float = 0.0
+    lookback_months: int = 0
+    where: tuple[Condition, ...] = ()
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SignalSet:
+    signals: tuple[Signal, ...]
+    stale_days: int
+    file: str = ""
+    names: dict[str, Signal] = field(default_factory=dict, compare=False)
+
+
+def _fail(code: str, template: str, file: Path | str, line: int, **params: Any) -> SignalError:
+    return SignalError(code, template, file=str(file), line=line, **params)
+
+
+def _number(raw: dict, key: str, path: Path, *, integer: bool = False) -> float:
+    value = raw.get(key, 0)
+    ok = not isinstance(value, bool) and isinstance(value, int if integer else int | float)
+    if not ok or value < 0:
+        raise _fail(
+            "bad_number",
+            gettext_noop(
+                "%(file)s line %(line)s: %(key)s = %(value)s must be a number of 0 or more."
+            ),
+            path,
+            yamllines.line_of(raw, key),
+            key=key,
+            value=shorten(str(value)),
+        )
+    return value
+
+
+def load_signals(path: Path = RULES) -> SignalSet:
+    """The signals of a rule file, checked against the declared feeds (see the module)."""
+    from minzheng.exchange.feeds import FEEDS
+
+    try:
+        data = yamllines.load(path)
+    except (OSError, ValueError) as exc:
+        raise _fail(
+            "bad_file", gettext_noop("%(file)s line %(line)s: %(error)s"), path, 0, error=exc
+        ) from None
+    except Exception as exc:  # yaml.YAMLError
+        mark = getattr(exc, "problem_mark", None)
+        raise _fail(
+            "bad_yaml",
+            gettext_noop("%(file)s line %(line)s: not valid YAML."),
+            path,
+            mark.line + 1 if mark else 0,
+        ) from None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("signals"), list)
+        or not data["signals"]
+    ):
+        raise _fail(
+            "no_signals",
+            gettext_noop("%(file)s line %(line)s: a rule file needs a list of signals."),
+            path,
+            getattr(data, "line", 1),
+        )
+    stale_days = int(_number(data, "stale_days", path, integer=True))
+    items, signals, seen = data["signals"], [], set()
+    for i, raw in enumerate(items):
+        line = yamllines.line_of(items, i)
+        if not isinstance(raw, dict):
+            raise _fail(
+                "bad_signal",
+                gettext_noop("%(file)s line %(line)s: a signal is a mapping of its fields."),
+                path,
+                line,
+            )
+        missing = [k for k in ("name", "label", "feed", "kind", "weight") if k not in raw]
+        if missing:
+            raise _fail(
+                "signal_field_missing",
+                gettext_noop("%(file)s line %(line)s: the signal lacks %(fields)s."),
+                path,
+                line,
+                fields=", ".join(missing),
+            )
+        name = str(raw["name"])
+        if name in seen:
+            raise _fail(
+                "duplicate_signal",
+                gettext_noop("%(file)s line %(line)s: signal %(name)s is given twice."),
+                path,
+                line,
+                name=name,
+            )
+        seen.add(name)
+        feed = FEEDS.get(str(raw["feed"]))
+        if feed is None:
+            raise _fail(
+                "unknown_feed",
+                gettext_noop("%(file)s line %(line)s: there is no feed %(feed)s."),
+                path,
+                yamllines.line_of(raw, "feed"),
+                feed=shorten(str(raw["feed"])),
+            )
+        columns = {c.name: c for c in feed.columns}
+        kind = raw["kind"]
+        if kind not in KINDS:
+            raise _fail(
+                "bad_kind",
+                gettext_noop("%(file)s line %(line)s: kind = %(value)s is not one of %(allowed)s."),
+                path,
+                yamllines.line_of(raw, "kind"),
+                value=shorten(str(kind)),
+                allowed=", ".join(KINDS),
+            )
+        needed = {"event": ("date",), "sum": ("date", "value"), "state": ()}[kind]
+        for key in needed:
+            if str(raw.get(key, "")) not in columns:
+                raise _fail(
+                    "unknown_column",
+                    gettext_noop("%(file)s line %(line)s: feed %(feed)s has no column %(column)s."),
+                    path,
+                    yamllines.line_of(raw, key),
+                    feed=feed.name,
+                    column=shorten(str(raw.get(key, "—"))),
+                )
+        where = []
+        conditions = raw.get("where") or []
+        for j, c in enumerate(conditions):
+            cline = yamllines.line_of(conditions, j)
+            if not isinstance(c, dict) or str(c.get("column")) not in columns:
+                raise _fail(
+                    "unknown_column",
+                    gettext_noop("%(file)s line %(line)s: feed %(feed)s has no column %(column)s."),
+                    path,
+                    cline,
+                    feed=feed.name,
+                    column=shorten(str(c.get("column") if isinstance(c, dict) else c)),
+                )
+            if c.get("op") not in OPERATORS:
+                raise _fail(
+                    "bad_operator",
+                    gettext_noop(
+                        "%(file)s line %(line)s: op = %(value)s is not one of %(allowed)s."
+                    ),
+                    path,
+                    cline,
+                    value=shorten(str(c.get("op"))),
+                    allowed=" ".join(OPERATORS),
+                )
+            codes = columns[c["column"]].codes
+            values = c.get("value") if c["op"] == "in" else [c.get("value")]
+            if c["op"] == "in" and not isinstance(values, list):
+                raise _fail(
+                    "bad_value",
+                    gettext_noop("%(file)s line %(line)s: op in needs a list of values."),
+                    path,
+                    cline,
+                )
+            unknown = [v for v in values if codes is not None and v not in codes]
+            if unknown:
+                raise _fail(
+                    "unknown_code",
+                    gettext_noop("%(file)s line %(line)s: %(column)s has no value %(value)s."),
+                    path,
+                    cline,
+                    column=c["column"],
+                    value=shorten(str(unknown[0])),
+                )
+            where.append(Condition(c["column"], c["op"], c["value"]))
+        requires = raw.get("requires") or []
+        bad = [r for r in requires if r not in REQUIRES]
+        if bad:
+            raise _fail(
+                "unknown_requirement",
+                gettext_noop(
+                    "%(file)s line %(line)s: requires %(value)s is not one of %(allowed)s."
+                ),
+                path,
+                yamllines.line_of(raw, "requires"),
+                value=shorten(str(bad[0])),
+                allowed=", ".join(REQUIRES),
+            )
+        weight = raw["weight"]
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight > 0:
+            raise _fail(
+                "bad_weight",
+                gettext_noop("%(file)s line %(line)s: weight = %(value)s must be above 0."),
+                path,
+                yamllines.line_of(raw, "weight"),
+                value=shorten(str(weight)),
+            )
+        threshold = _number(raw, "threshold", path)
+        lookback = int(_number(raw, "lookback_months", path, integer=True))
+        if kind in ("event", "sum") and lookback == 0:
+            raise _fail(
+                "no_lookback",
+                gettext_noop(
+                    "%(file)s line %(line)s: an %(kind)s signal needs lookback_months above 0."
+                ),
+                path,
+                line,
+                kind=kind,
+            )
+        signals.append(
+            Signal(
+                name=name,
+                label=str(raw["label"]),
+                feed=feed.name,
+                kind=kind,
+                weight=float(weight),
+                date=str(raw.get("date", "")),
+                value=str(raw.get("value", "")),
+                threshold=float(threshold),
+                lookback_months=lookback,
+                where=tuple(where),
+                requires=tuple(requires),
+            )
+        )
+    total = math.fsum(s.weight for s in signals)
+    if abs(total - 1) > WEIGHT_TOLERANCE:
+        raise _fail(
+            "weights_not_one",
+            gettext_noop("%(file)s line %(line)s: the weights add up to %(total)s, not 1."),
+            path,
+            yamllines.line_of(data, "signals"),
+            total=f"{total:.6g}",
+        )
+    return SignalSet(tuple(signals), stale_days, str(path), {s.name: s for s in signals})
+
+
+def window_start(date: dt.date, months: int) -> dt.date:
+    """The first day inside a look-back of `months` months ending on `date`."""
+    month = date.month - 1 - months
+    year, month = date.year + month // 12, month % 12 + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(date.day, last)) + dt.timedelta(days=1)
+
+
+def _condition(table, c: Condition):
+    column = table[c.column]
+    if c.op == "in":
+        return column.isin(list(c.value))
+    return {
+        "<": column < c.value,
+        "<=": column <= c.value,
+        ">": column > c.value,
+        ">=": column >= c.value,
+        "==": column == c.value,
+        "!=": column != c.value,
+    }[c.op]
+
+
+def availability(feeds: dict, signals: SignalSet, date: dt.date, con) -> dict[str, str]:
+    """signal → why it cannot be evaluated on `date` ("missing" feed, or "stale: <date>"):
+    only the signals that cannot appear."""
+    out = {}
+    for s in signals.signals:
+        table = feeds.get(s.feed)
+        if table is None:
+            out[s.name] = "missing"
+            continue
+        latest = con.to_pyarrow(table.snapshot_date.max()).as_py()
+        if latest is None:
+            out[s.name] = "missing"
+        elif latest < date - dt.timedelta(days=signals.stale_days):
+            out[s.name] = f"stale: {latest.isoformat()}"
+    return out
+
+
+def signals_table(
+    con, feeds: dict, signals: SignalSet, date: dt.date, skip: set[str] = frozenset()
+):
+    """The lazy table of (household_id, county, signal, id_number, when, amount) for every
+    signal that can be evaluated."""
+    import ibis
+
+    persons = feeds["hukou_persons"]
+    dead = feeds["deaths"].filter(feeds["deaths"].death_date <= date).select("id_number")
+    living = persons.anti_join(dead, "id_number")
+    members = persons.select("id_number", "household_id", "county", "birth_date")
+    household_size = living.group_by("household_id").aggregate(size=living.count())
+    register = feeds["enrolments"]
+    low_income = (
+        register.filter(register.programme.isin(list(LOW_INCOME)))
+        .select("household_id")
+        .distinct()
+        .mutate(low_income=ibis.literal(True))
+    )
+    wages = feeds["si_wages"].select("id_number", "monthly_wage")
+    wages = wages.group_by("id_number").aggregate(wage=wages.monthly_wage.sum())
+    with_wage = members.join(wages, "id_number")
+    top = with_wage.group_by("household_id").aggregate(top_wage=with_wage.wage.max())
+    earners = (
+        with_wage.join(top, "household_id")
+        .filter(lambda t: (t.wage == t.top_wage) & (t.wage > 0))
+        .select("id_number")
+        .mutate(main_earner=ibis.literal(True))
+    )
+    parts = []
+    for s in signals.signals:
+        if s.name in skip:
+            continue
+        t = feeds[s.feed]
+        for c in s.where:
+            t = t.filter(_condition(t, c))
+        if s.kind in ("event", "sum"):
+            start = window_start(date, s.lookback_months)
+            t = t.filter((t[s.date] >= start) & (t[s.date] <= date))
+        if s.kind == "sum":
+            t = t.group_by("id_number").aggregate(
+                amount=t[s.value].sum().cast("decimal(20, 2)"), when=t[s.date].max()
+            )
+            t = t.filter(t.amount >= s.threshold)
+        elif s.kind == "event":
+            t = (
+                t.group_by("id_number")
+                .aggregate(when=t[s.date].max())
+                .mutate(amount=ibis.null("decimal(20, 2)"))
+            )
+        else:
+            t = (
+                t.select("id_number")
+                .distinct()
+                .mutate(when=ibis.literal(date), amount=ibis.null("decimal(20, 2)"))
+            )
+        t = t.join(members, "id_number")
+        if "main_earner" in s.requires:
+            t = t.join(earners, "id_number")
+        if "low_income" in s.requires:
+            t = t.join(low_income, "household_id")
+        if "lives_alone" in s.requires:
+            t = t.join(household_size.filter(household_size.size == 1), "household_id")
+            t = t.join(living.select("id_number"), "id_number")
+        if "aged_80" in s.requires:
+            t = t.filter(t.birth_date <= dt.date(date.year - 80, date.month, min(date.day, 28)))
+        parts.append(
+            t.select(
+                "household_id",
+                "county",
+                "id_number",
+                signal=ibis.literal(s.name),
+                when=t.when.cast("date"),
+                amount=t.amount,
+            )
+        )
+    if not parts:
+        return None
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.union(part)
+    return union
+
+
+def priority(rows: list[dict], signals: SignalSet) -> dict[str, float]:
+    """household → priority score: the sum of the weights of its distinct signals."""
+    seen: dict[str, set[str]] = {}
+    for r in rows:
+        seen.setdefault(r["household_id"], set()).add(r["signal"])
+    return {h: math.fsum(signals.names[n].weight for n in names) for h, names in seen.items()}
+
+
+def run(con, lake: Path, date: dt.date, out: Path, signals: SignalSet | None = None) -> dict:
+    """Evaluate every signal over the lake on `date` into `out` (Parquet, replaced whole);
+    returns the counts by signal and the signals that could not be evaluated, with why."""
+    import json
+    import os
+    import shutil
+
+    from minzheng.policy.lake import lake_manifest, open_feeds
+
+    signals = signals or load_signals()
+    feeds = open_feeds(con, lake)
+    unavailable = availability(feeds, signals, date, con)
+    table = signals_table(con, feeds, signals, date, skip=set(unavailable))
+    out = Path(out).resolve()
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        counts: dict[str, int] = {s.name: 0 for s in signals.signals if s.name not in unavailable}
+        if table is not None:
+            arrow = con.to_pyarrow(table)
+            import pyarrow.parquet as pq
+
+            pq.write_table(arrow, tmp / "signals.parquet")
+            for name in arrow.column("signal").to_pylist():
+                counts[name] += 1
+        source = lake_manifest(lake)
+        (tmp / "_signals.json").write_text(
+            json.dumps(
+                {
+                    "date": date.isoformat(),
+                    "lake": str(Path(lake).resolve()),
+                    "snapshot_date": source.get("snapshot_date", ""),
+                    "rules": signals.file,
+                    "counts": counts,
+                    "not_evaluated": unavailable,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        if out.exists():
+            shutil.rmtree(out)
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return {"counts": counts, "not_evaluated": unavailable}
