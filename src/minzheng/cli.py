@@ -944,6 +944,51 @@ def discover_signals(
     typer.echo(f"✓ signals in {out}")
 
 
+@discover_app.command("mpi")
+def discover_mpi(
+    date: str = typer.Option(..., help="The as-of date, YYYY-MM-DD (never the clock)."),
+    level: str = typer.Option("city", help="province, city, county, township or village."),
+    lake: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A lake folder (default: the snapshot in use)."
+    ),
+    backend: str = typer.Option("duckdb", help="duckdb (default) or pyspark."),
+) -> None:
+    """The multidimensional poverty measure (多维贫困, Alkire–Foster) of every region of a
+    level: H, A, M0 and each dimension's contribution."""
+    from minzheng.discovery import poverty
+    from minzheng.lib.divisions import labelled
+    from minzheng.lib.i18n import TranslatableError
+    from minzheng.policy.backends import connect
+    from minzheng.policy.engine import Engine
+    from minzheng.policy.lake import lake_manifest
+
+    if level not in poverty.LEVELS:
+        raise _fail(f"--level {level}: one of {', '.join(poverty.LEVELS)}")
+    when = _date_option(date)
+    if lake is None:
+        _django()
+        lake = _snapshot_path(None)
+    try:
+        lake_manifest(lake)  # a lake, or a clear refusal
+        counties = sorted(
+            p.name.split("=", 1)[1] for p in (lake / "hukou_households").glob("county=*")
+        )
+        results = poverty.compute(Engine(), connect(backend), lake, when, counties, (level,))
+    except TranslatableError as exc:
+        raise _fail(str(exc)) from None
+    names = [i.name for i in poverty.measure().indicators]
+    typer.echo(
+        f"{'region':<20}{'households':>11}{'H':>8}{'A':>8}{'M0':>8}  "
+        + " ".join(f"{n[:8]:>8}" for n in names)
+    )
+    for r in results[level]:
+        shares = " ".join(f"{r['indicators'][n]['contribution']:>8.1%}" for n in names)
+        typer.echo(
+            f"{_ljust(labelled(r['code']), 20)}{r['n']:>11,}{r['H']:>8.4f}{r['A']:>8.4f}"
+            f"{r['M0']:>8.4f}  {shares}"
+        )
+
+
 @discover_app.command("score")
 def discover_score(
     findings: Path = typer.Option(..., exists=True, file_okay=False, help="A findings folder."),

@@ -1,0 +1,81 @@
+"""The province's multidimensional poverty (多维贫困) over the lake: one row of indicators per
+household, from the engine's inputs and rules on the as-of date, and the Alkire–Foster
+measure of `poverty.yaml` for every level of the hierarchy (framework-free, any backend).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from minzheng.discovery import mpi
+
+MEASURE = Path(__file__).with_name("poverty.yaml")
+COLUMNS = {
+    "income_to_standard",
+    "severe_health",
+    "children_out_of_school",
+    "homes",
+    "working_age_unemployed",
+    "older_alone",
+}
+LEVELS = ("province", "city", "county", "township", "village")
+
+
+def measure() -> mpi.Measure:
+    return mpi.load_measure(MEASURE, COLUMNS)
+
+
+def household_table(engine, con, lake: Path, date: dt.date, counties: list[str]):
+    """One row per household: its region codes and the indicator columns."""
+    import ibis
+
+    from minzheng.policy.lake import open_feeds
+    from minzheng.policy.screen import inputs
+
+    persons, households = inputs(con, lake, date, counties)
+    rules = engine.order(["per_capita_income", "age", "counted"])
+    names = list(dict.fromkeys([*engine.params_needed(rules), "dibao.standard_monthly"]))
+    params = engine.params_table(date, counties, names)
+    P, H = engine.build(persons, households, ibis.memtable(params.table), date, rules)
+    member = P.counted
+    per_household = P.group_by("household_id").aggregate(
+        severe_health=(member & (P.serious_illness | P.disability_grade.isin([1, 2]))).sum(),
+        children_out_of_school=(member & P.age.between(6, 15) & ~P.student).sum(),
+        homes=P.homes.sum(),
+        working_age=(member & P.age.between(18, 59)).sum(),
+        employed=(member & P.employed).sum(),
+        members=member.sum(),
+        older=(member & (P.age >= 60)).sum(),
+    )
+    standard = H["param__dibao.standard_monthly"].cast("float64")
+    H = H.select(
+        "household_id",
+        "county",
+        income_to_standard=ibis.ifelse(
+            standard > 0, H.per_capita_income.cast("float64") / standard, 0.0
+        ),
+    )
+    codes = open_feeds(con, lake, counties)["hukou_households"].select(
+        "household_id", "township_code", "village_code"
+    )
+    t = H.join(per_household, "household_id").join(codes, "household_id")
+    return t.mutate(
+        working_age_unemployed=((t.working_age > 0) & (t.employed == 0)).cast("int64"),
+        older_alone=((t.members == 1) & (t.older == 1)).cast("int64"),
+        province=ibis.literal("330000"),
+        city=t.county.substr(0, 4) + "00",
+    ).rename(township="township_code", village="village_code")
+
+
+def compute(engine, con, lake: Path, date: dt.date, counties: list[str], levels=LEVELS) -> dict:
+    """level → the measure's results per region of that level (with its `code`)."""
+    chosen = measure()
+    table = household_table(engine, con, lake, date, counties)
+    out = {}
+    for level in levels:
+        rows = mpi.compute(con, table, chosen, by=[level])
+        for r in rows:
+            r["code"] = r.pop(level)
+        out[level] = sorted(rows, key=lambda r: r["code"])
+    return out
