@@ -989,6 +989,31 @@ def discover_mpi(
         )
 
 
+@discover_app.command("tasks")
+def discover_tasks(
+    as_of: str = typer.Option(..., "--as-of", help="The date of the findings and signals."),
+    findings: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A findings folder (discover screen)."
+    ),
+    signals: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A signals folder (discover signals)."
+    ),
+) -> None:
+    """Raise the tasks (核查任务) for the townships: one open task per household, the same
+    evidence never raised twice."""
+    _django()
+    from minzheng.discovery.services import tasks_raise
+
+    if findings is None and signals is None:
+        raise _fail("give --findings, --signals or both")
+    counts = tasks_raise(as_of=_date_option(as_of, "--as-of"), findings=findings, signals=signals)
+    typer.echo(
+        f"✓ {counts['created']:,} tasks created, {counts['updated']:,} updated, "
+        f"{counts['unchanged']:,} unchanged; skipped: {counts['recent_case']:,} with a recent "
+        f"case, {counts['quiet']:,} closed as not needed recently"
+    )
+
+
 @discover_app.command("score")
 def discover_score(
     findings: Path = typer.Option(..., exists=True, file_okay=False, help="A findings folder."),

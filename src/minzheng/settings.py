@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "minzheng.verification",
     "minzheng.exchange",
     "minzheng.cases",
+    "minzheng.discovery",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,9 @@ APPROVE_CASE = "cases.approve_case"
 # Payments (发放): the county's monthly run, the bank's return, re-issues
 PAY = "cases.pay"
 VIEW_PAYMENT = "cases.view_paymentrun"
+# Discovery (主动发现): tasks for the township to visit
+VIEW_TASK = "discovery.view_task"
+CHANGE_TASK = "discovery.change_task"
 # Data exchange (共享交换): deliveries of department feeds and their quarantine
 LOAD_FEED = "exchange.load_feed"
 VIEW_DELIVERY = "exchange.view_delivery"
@@ -56,13 +59,25 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             OPEN_CASE,
             CHANGE_CASE,
             VIEW_CASE,
+            VIEW_TASK,
+            CHANGE_TASK,
         }
     ),
     # County (and its 核对 centre): reads the county's consents and reports, runs checks and
     # periodic reviews, decides the county's cases, and may unmask (audited). Consents are
     # taken and cases opened by the township.
     Role.APPROVER: frozenset(
-        {VIEW_CONSENT, RUN_CHECK, VIEW_CHECK, UNMASK, VIEW_CASE, APPROVE_CASE, PAY, VIEW_PAYMENT}
+        {
+            VIEW_CONSENT,
+            RUN_CHECK,
+            VIEW_CHECK,
+            UNMASK,
+            VIEW_CASE,
+            APPROVE_CASE,
+            PAY,
+            VIEW_PAYMENT,
+            VIEW_TASK,
+        }
     ),
     # City and province: aggregates and the cockpit only, never one person's record.
     Role.ANALYST: frozenset(),

@@ -56,25 +56,8 @@ def approval_queue(user: Any) -> QuerySet[Case]:
 def overdue_by_region(user: Any, today: dt.date | None = None) -> list[tuple[str, str, int]]:
     """(code, name, overdue open cases) for each region one level below the user's, in code
     order: where the limits are being missed."""
-    from django.db.models import Count
-    from django.db.models.functions import Substr
+    from minzheng.regions.selectors import counts_by_child_region
 
-    from minzheng.regions.models import Region
-    from minzheng.regions.scoping import user_scope
-
-    region = user_scope(user)
-    child = region.level_enum.child if region is not None else None
-    if child is None:
-        return []
     today = today or timezone.localdate()
-    rows = (
-        open_cases(user)
-        .filter(due_date__lt=today)
-        .order_by()
-        .annotate(part=Substr("region_code", 1, child.prefix_length))
-        .values("part")
-        .annotate(n=Count("pk"))
-    )
-    counts = {r["part"].ljust(child.code_length, "0"): r["n"] for r in rows}
-    names = dict(Region.objects.filter(code__in=counts).values_list("code", "name"))
-    return [(code, names.get(code, code), n) for code, n in sorted(counts.items())]
+    overdue = open_cases(user).filter(due_date__lt=today)
+    return counts_by_child_region(user, overdue, {"overdue": None})

@@ -127,7 +127,10 @@ def findings_table(engine, con, lake: Path, date: dt.date, counties: list[str]):
     union = parts[0]
     for part in parts[1:]:
         union = union.union(part)
-    return union.join(evidence, "household_id")
+    villages = open_feeds(con, lake, counties)["hukou_households"].select(
+        "household_id", "village_code"
+    )
+    return union.join(evidence, "household_id").join(villages, "household_id")
 
 
 def run(

@@ -334,7 +334,10 @@ def signals_table(
     persons = feeds["hukou_persons"]
     dead = feeds["deaths"].filter(feeds["deaths"].death_date <= date).select("id_number")
     living = persons.anti_join(dead, "id_number")
-    members = persons.select("id_number", "household_id", "county", "birth_date")
+    villages = feeds["hukou_households"].select("household_id", "village_code")
+    members = persons.select("id_number", "household_id", "county", "birth_date").join(
+        villages, "household_id"
+    )
     household_size = living.group_by("household_id").aggregate(size=living.count())
     register = feeds["enrolments"]
     low_income = (
@@ -394,6 +397,7 @@ def signals_table(
             t.select(
                 "household_id",
                 "county",
+                "village_code",
                 "id_number",
                 signal=ibis.literal(s.name),
                 when=t.when.cast("date"),

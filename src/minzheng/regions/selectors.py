@@ -74,3 +74,30 @@ def region_children_with_counts(region: Region) -> list[ChildSummary]:
     for row in rows:
         counts.setdefault(row["stem"], {})[row["level"]] = row["n"]
     return [ChildSummary(child, counts.get(child.prefix, {})) for child in children]
+
+
+def counts_by_child_region(user, queryset, conditions: dict) -> list[tuple]:
+    """(code, name, count per condition …) for each region one level below the user's that
+    has rows of `queryset` (already in the user's scope), in code order. `conditions` maps a
+    name to a Q; the region is the first digits of the rows' `region_lookup`."""
+    from django.db.models import Q
+
+    from minzheng.regions.scoping import user_scope
+
+    region = user_scope(user)
+    child = region.level_enum.child if region is not None else None
+    if child is None:
+        return []
+    lookup = queryset.model.region_lookup
+    rows = (
+        queryset.order_by()
+        .annotate(part=Substr(lookup, 1, child.prefix_length))
+        .values("part")
+        .annotate(**{name: Count("pk", filter=q or Q()) for name, q in conditions.items()})
+    )
+    counts = {r["part"].ljust(child.code_length, "0"): r for r in rows}
+    names = dict(Region.objects.filter(code__in=counts).values_list("code", "name"))
+    return [
+        (code, names.get(code, code), *(counts[code][name] for name in conditions))
+        for code in sorted(counts)
+    ]

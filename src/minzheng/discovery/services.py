@@ -1,0 +1,345 @@
+"""Tasks (核查任务) from screening findings and warning signals, and the caseworker's steps on
+them: visit, convert to a case (an application in the case workflow, prefilled with the
+household), or close as not needed with a reason.
+
+Raising tasks is idempotent: a household with an open task gets the new evidence in that task
+(a database constraint keeps one open task per household), a household with a case opened or
+decided recently gets none, and evidence closed as not needed is not raised again within the
+quiet period. Re-running on the same results therefore creates nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from minzheng.accounts import roles
+from minzheng.accounts.permissions import not_found, require
+from minzheng.audit.services import audit_record
+from minzheng.discovery.models import Task
+from minzheng.lib import workdays
+from minzheng.lib.i18n import RequestError, gettext_noop, pgettext_lazy, shorten
+from minzheng.policy.parameters import ParameterSet, load_parameters
+
+PARAMETER_DIR = Path(__file__).parent / "parameters"
+OPEN = (Task.State.OPEN, Task.State.VISITING)
+# action → (the states it may start from, the state it leads to)
+TRANSITIONS = {
+    "start_visit": ((Task.State.OPEN,), Task.State.VISITING),
+    "convert": (OPEN, Task.State.CONVERTED),
+    "close": (OPEN, Task.State.CLOSED),
+}
+ACTIONS = {
+    "start_visit": pgettext_lazy("task action", "start the visit"),
+    "convert": pgettext_lazy("task action", "open a case"),
+    "close": pgettext_lazy("task action", "close as not needed"),
+}
+BATCH = 2000
+
+
+class TaskError(RequestError):
+    """A task step refused: the message names the field or the rule."""
+
+
+@cache
+def parameters() -> ParameterSet:
+    return load_parameters(PARAMETER_DIR)
+
+
+def parameter(name: str, county: str, day: dt.date) -> Any:
+    return parameters()[name].resolve(day, county).value
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _read(folder: Path | None, pattern: str) -> list[dict]:
+    if folder is None:
+        return []
+    import duckdb
+
+    files = sorted(Path(folder).glob(pattern))
+    if not files:
+        return []
+    paths = ", ".join(f"'{f.as_posix()}'" for f in files)
+    cursor = duckdb.sql(f"SELECT * FROM read_parquet([{paths}])")
+    names = cursor.columns
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def evidence_of(findings: Path | None, signals: Path | None) -> dict[str, dict]:
+    """household → {"region": village code, "items": [...], "signals": {name, …}, "findings"}
+    from a screening's findings folder and a signals folder."""
+    households: dict[str, dict] = defaultdict(
+        lambda: {"region": "", "items": [], "signals": set(), "findings": 0}
+    )
+    for r in _read(findings, "part-*/*.parquet"):
+        h = households[r["household_id"]]
+        h["region"] = r["village_code"]
+        h["findings"] += 1
+        h["items"].append(
+            {
+                "source": "screening",
+                "what": f"{r['kind']}:{r['programme']}",
+                "person": r["id_number"] or "",
+                "figures": {
+                    k: _json(r[k])
+                    for k in (
+                        "per_capita_income",
+                        "dibao_status",
+                        "dibao_monthly_amount",
+                        "dibao_reasons",
+                    )
+                    if r.get(k) is not None
+                },
+            }
+        )
+    for r in _read(signals, "signals.parquet"):
+        h = households[r["household_id"]]
+        h["region"] = r["village_code"]
+        h["signals"].add(r["signal"])
+        h["items"].append(
+            {
+                "source": "signal",
+                "what": r["signal"],
+                "person": r["id_number"],
+                "figures": {"when": _json(r["when"]), "amount": _json(r["amount"])},
+            }
+        )
+    return households
+
+
+def _key(items: list[dict]) -> str:
+    """The hash of what the evidence says (its order does not matter)."""
+    canonical = sorted(json.dumps(i, sort_keys=True, ensure_ascii=False) for i in items)
+    return hashlib.sha256("\n".join(canonical).encode()).hexdigest()
+
+
+def tasks_raise(
+    *,
+    as_of: dt.date,
+    findings: Path | None = None,
+    signals: Path | None = None,
+    actor: Any = None,
+) -> dict[str, int]:
+    """Raise or update the tasks of every household the findings and signals name (see the
+    module); returns how many were created, updated, unchanged, and skipped and why."""
+    from minzheng.cases.models import Case
+    from minzheng.cases.services import calendar
+    from minzheng.discovery.signals import load_signals
+
+    weights = {s.name: s.weight for s in load_signals().signals}
+    found = evidence_of(findings, signals)
+    today = timezone.localdate()
+    holidays = calendar()
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "recent_case": 0, "quiet": 0}
+    keys = sorted(found)
+    for start in range(0, len(keys), BATCH):
+        chunk = keys[start : start + BATCH]
+        open_tasks = {
+            t.household_id: t for t in Task.objects.filter(household_id__in=chunk, state__in=OPEN)
+        }
+        recent = set()
+        cases = Case.objects.filter(household_id__in=chunk).values_list(
+            "household_id", "created_at", "decided_at", "region_code"
+        )
+        for household, created, decided, region in cases:
+            days = parameter("discovery.recent_case_days", region[:6], as_of)
+            since = timezone.now() - dt.timedelta(days=days)
+            if decided is None or created >= since or decided >= since:
+                recent.add(household)
+        closed = Task.objects.filter(household_id__in=chunk, state=Task.State.CLOSED).values_list(
+            "household_id", "evidence_key", "state_since", "region_code"
+        )
+        closed_keys = defaultdict(list)
+        for household, key, since, region in closed:
+            closed_keys[household].append((key, since, region))
+        new, changed = [], []
+        for h in chunk:
+            info = found[h]
+            county = info["region"][:6]
+            items = sorted(info["items"], key=lambda i: (i["source"], i["what"], i["person"]))
+            key = _key(items)
+            priority = min(
+                1.0,
+                sum(weights.get(s, 0) for s in info["signals"])
+                + (
+                    float(parameter("discovery.finding_weight", county, as_of))
+                    if info["findings"]
+                    else 0
+                ),
+            )
+            task = open_tasks.get(h)
+            if task is not None:
+                if task.evidence_key == key:
+                    counts["unchanged"] += 1
+                else:
+                    task.evidence, task.evidence_key, task.priority = items, key, priority
+                    task.as_of = as_of
+                    changed.append(task)
+                continue
+            if h in recent:
+                counts["recent_case"] += 1
+                continue
+            quiet_days = parameter("discovery.quiet_days", county, as_of)
+            if any(
+                k == key and s >= timezone.now() - dt.timedelta(days=quiet_days)
+                for k, s, _r in closed_keys[h]
+            ):
+                counts["quiet"] += 1
+                continue
+            limit = parameter("discovery.task_limit", county, as_of)
+            new.append(
+                Task(
+                    household_id=h,
+                    region_code=info["region"],
+                    source=Task.Source.SIGNAL
+                    if info["signals"] and not info["findings"]
+                    else Task.Source.SCREENING,
+                    as_of=as_of,
+                    evidence=items,
+                    evidence_key=key,
+                    priority=priority,
+                    due_date=workdays.add_workdays(today, limit, holidays),
+                )
+            )
+        with transaction.atomic():
+            _number(new, today)
+            Task.objects.bulk_create(new, batch_size=BATCH)
+            Task.objects.bulk_update(
+                changed, ["evidence", "evidence_key", "priority", "as_of"], batch_size=BATCH
+            )
+            counts["created"] += len(new)
+            counts["updated"] += len(changed)
+    audit_record(
+        actor=actor,
+        action="tasks_raise",
+        object_type="task",
+        object_id=as_of.isoformat(),
+        detail=counts,
+    )
+    return counts
+
+
+def _number(tasks: list[Task], today: dt.date) -> None:
+    """Numbers RW<county><date><sequence of the day in the county>, continuing the day's."""
+    by_county: dict[str, list[Task]] = defaultdict(list)
+    for t in tasks:
+        by_county[t.region_code[:6]].append(t)
+    for county, group in by_county.items():
+        prefix = f"RW{county}{today:%Y%m%d}"
+        last = Task.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
+        sequence = int(last[len(prefix) :]) if last else 0
+        for i, t in enumerate(group, start=sequence + 1):
+            t.number = f"{prefix}{i:06d}"
+
+
+def task_get(*, user: Any, request: HttpRequest | None, number: str) -> Task:
+    """A task of the user's scope (not found and out of scope: one audited 404)."""
+    require(user, roles.VIEW_TASK, request=request, object_type="task", object_id=str(number)[:40])
+    wanted = str(number) if str(number).isalnum() and len(str(number)) <= 32 else None
+    task = Task.objects.for_user(user).filter(number=wanted).first() if wanted else None
+    if task is None:
+        not_found(
+            TaskError,
+            "task_not_found",
+            gettext_noop("Task %(number)s does not exist or is outside your scope."),
+            user=user,
+            request=request,
+            action="task_read",
+            object_type="task",
+            object_id=str(number)[:150],
+            number=shorten(str(number)),
+        )
+    return task
+
+
+def task_act(
+    *, user: Any, request: HttpRequest | None, number: str, action: str, reason: str = ""
+) -> Task:
+    """Take a step on a task: start the visit, open a case (channel `discovery`), or close it
+    as not needed with a reason."""
+    from minzheng.cases.services import _text, case_open, default_as_of
+
+    task = task_get(user=user, request=request, number=number)
+    require(user, roles.CHANGE_TASK, request=request, object_type="task", object_id=task.number)
+    if action not in TRANSITIONS:
+        raise TaskError(
+            "unknown_action",
+            gettext_noop("action: %(value)s is not one of %(allowed)s."),
+            value=shorten(str(action)),
+            allowed=", ".join(TRANSITIONS),
+        )
+    sources, target = TRANSITIONS[action]
+    if task.state not in sources:
+        raise TaskError(
+            "illegal_transition",
+            gettext_noop("A task in the state “%(state)s” cannot take the step “%(action)s”."),
+            status=409,
+            state=task.get_state_display(),
+            action=ACTIONS[action],
+        )
+    changes: dict[str, Any] = {"state": target, "state_since": timezone.now(), "acted_by": user}
+    with transaction.atomic():
+        if action == "close":
+            changes["closed_reason"] = _text(reason, "reason")
+        if action == "convert":
+            changes["case"] = case_open(
+                user=user,
+                request=request,
+                household_id=task.household_id,
+                channel="discovery",
+                as_of=default_as_of(),
+            )
+        updated = Task.objects.filter(pk=task.pk, state=task.state).update(**changes)
+        if not updated:
+            raise TaskError(
+                "task_changed",
+                gettext_noop("Task %(number)s was changed by someone else; reload it."),
+                status=409,
+                number=task.number,
+            )
+        audit_record(
+            actor=user,
+            action=f"task_{action}",
+            request=request,
+            object_type="task",
+            object_id=task.number,
+            region_code=task.region_code,
+            detail={"from": task.state, "to": target},
+        )
+    task.refresh_from_db()
+    return task
+
+
+def open_tasks(user: Any):
+    return (
+        Task.objects.for_user(user)
+        .filter(state__in=OPEN)
+        .order_by("due_date", "-priority", "number")
+    )
+
+
+def counts_by_region(user: Any, today: dt.date | None = None) -> list[tuple[str, str, int, int]]:
+    """(code, name, open, overdue) for each region one level below the user's."""
+    from minzheng.regions.selectors import counts_by_child_region
+
+    today = today or timezone.localdate()
+    tasks = open_tasks(user)
+    return counts_by_child_region(user, tasks, {"open": Q(), "overdue": Q(due_date__lt=today)})

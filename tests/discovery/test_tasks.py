@@ -1,0 +1,193 @@
+"""Tasks from findings and signals: raised once per household, updated with new evidence,
+not raised again for evidence closed as not needed nor for a household with a recent case;
+visited, converted to a case or closed; the three personas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from django.db import IntegrityError, transaction
+
+from minzheng.audit.models import AuditEvent
+from minzheng.cases.models import Case
+from minzheng.discovery import services
+from minzheng.discovery.models import Task
+from minzheng.lib.i18n import TranslatableError
+from tests.verification.test_web import consent_all
+
+AS_OF = dt.date(2020, 12, 31)
+
+
+def findings(folder, rows):
+    (folder / "part-000").mkdir(parents=True, exist_ok=True)
+    columns = [
+        "programme",
+        "kind",
+        "household_id",
+        "id_number",
+        "county",
+        "per_capita_income",
+        "dibao_monthly_amount",
+        "dibao_reasons",
+        "dibao_status",
+        "members_counted",
+        "village_code",
+    ]
+    table = pa.table({c: [r.get(c) for r in rows] for c in columns})
+    pq.write_table(table, folder / "part-000" / "data.parquet")
+    return folder
+
+
+def signals(folder, rows):
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = ["household_id", "county", "village_code", "id_number", "signal", "when", "amount"]
+    pq.write_table(
+        pa.table({c: [r.get(c) for r in rows] for c in columns}), folder / "signals.parquet"
+    )
+    return folder
+
+
+@pytest.fixture
+def place(lookup, home):
+    return lookup.household(home).household["village_code"]
+
+
+@pytest.fixture
+def evidence(tmp_path, home, place):
+    def make(kind="eligible_not_enrolled", signal="medical_spending", name="run"):
+        f = findings(
+            tmp_path / name / "findings",
+            [
+                {
+                    "programme": "dibao",
+                    "kind": kind,
+                    "household_id": home,
+                    "id_number": "",
+                    "county": place[:6],
+                    "per_capita_income": Decimal("512.30"),
+                    "dibao_status": "eligible",
+                    "village_code": place,
+                },
+                {
+                    "programme": "dibao",
+                    "kind": kind,
+                    "household_id": "H3301020099999",
+                    "id_number": "",
+                    "county": "330102",
+                    "village_code": place,
+                },
+            ],
+        )
+        s = signals(
+            tmp_path / name / "signals",
+            [
+                {
+                    "household_id": home,
+                    "county": place[:6],
+                    "village_code": place,
+                    "id_number": "330102195001010011",
+                    "signal": signal,
+                    "when": dt.date(2020, 11, 1),
+                    "amount": Decimal("31000.00"),
+                }
+            ],
+        )
+        return f, s
+
+    return make
+
+
+@pytest.mark.django_db
+def test_tasks_are_raised_once_per_household_and_updated(evidence, home, clock):
+    f, s = evidence()
+    done = services.tasks_raise(as_of=AS_OF, findings=f, signals=s)
+    assert done["created"] == 2 and done["unchanged"] == 0
+    task = Task.objects.get(household_id=home)
+    assert task.state == "open" and len(task.evidence) == 2
+    assert task.priority == pytest.approx(0.5 + 0.2)  # a finding, and medical spending
+    # 10 working days, over the National Day (1–7 October off, Saturday 10 October worked)
+    assert task.due_date == dt.date(2026, 10, 16)
+    assert task.number.startswith("RW330102")
+    again = services.tasks_raise(as_of=AS_OF, findings=f, signals=s)
+    assert again["created"] == 0 and again["unchanged"] == 2  # nothing changed: nothing new
+    f2, s2 = evidence(signal="earner_died", name="later")
+    later = services.tasks_raise(as_of=AS_OF, findings=f2, signals=s2)
+    assert later["created"] == 0 and later["updated"] == 1
+    task.refresh_from_db()
+    assert {i["what"] for i in task.evidence} >= {"earner_died"}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Task.objects.create(
+            number="RW-X",
+            household_id=home,
+            region_code=task.region_code,
+            source="report",
+            as_of=AS_OF,
+            evidence_key="x",
+            due_date=task.due_date,
+        )
+
+
+@pytest.mark.django_db
+def test_closed_evidence_stays_quiet_and_a_recent_case_blocks(
+    evidence, home, caseworker, clock, verify_settings, lookup
+):
+    f, s = evidence()
+    services.tasks_raise(as_of=AS_OF, findings=f, signals=s)
+    task = Task.objects.get(household_id=home)
+    with pytest.raises(TranslatableError) as caught:
+        services.task_act(user=caseworker, request=None, number=task.number, action="close")
+    assert caught.value.code == "reason_required" or "reason" in caught.value.translated()
+    services.task_act(
+        user=caseworker, request=None, number=task.number, action="close", reason="已核实，收入稳定"
+    )
+    quiet = services.tasks_raise(as_of=AS_OF, findings=f, signals=s)
+    assert quiet["quiet"] == 1 and not Task.objects.filter(household_id=home, state="open").exists()
+    f2, s2 = evidence(signal="earner_died", name="new")
+    fresh = services.tasks_raise(as_of=AS_OF, findings=f2, signals=s2)
+    assert fresh["created"] == 1  # new evidence: a new task
+    fresh_task = Task.objects.get(household_id=home, state="open")
+    consent_all(caseworker, home, lookup)
+    converted = services.task_act(
+        user=caseworker, request=None, number=fresh_task.number, action="convert"
+    )
+    assert converted.state == "converted" and converted.case.channel == "discovery"
+    assert Case.objects.get(pk=converted.case_id).household_id == home
+    f3, s3 = evidence(signal="old_alone", name="third")
+    blocked = services.tasks_raise(as_of=AS_OF, findings=f3, signals=s3)
+    assert blocked["recent_case"] == 1  # the household has a case now
+    assert AuditEvent.objects.filter(action="task_convert").count() == 1
+
+
+@pytest.mark.django_db
+def test_steps_follow_the_states_and_the_personas(
+    evidence, home, caseworker, approver, outsider, clock
+):
+    f, s = evidence()
+    services.tasks_raise(as_of=AS_OF, findings=f, signals=s)
+    task = Task.objects.get(household_id=home)
+    visiting = services.task_act(
+        user=caseworker, request=None, number=task.number, action="start_visit"
+    )
+    assert visiting.state == "visiting"
+    with pytest.raises(TranslatableError) as caught:
+        services.task_act(user=caseworker, request=None, number=task.number, action="start_visit")
+    assert caught.value.status == 409
+    assert services.task_get(user=approver, request=None, number=task.number) == task
+    with pytest.raises(TranslatableError) as caught:
+        services.task_act(
+            user=approver, request=None, number=task.number, action="close", reason="x"
+        )
+    assert caught.value.status == 403
+    for number in (task.number, "RW'; DROP", "x" * 500):
+        with pytest.raises(TranslatableError) as caught:
+            services.task_get(user=outsider, request=None, number=number)
+        assert caught.value.status == 404
+    listed = [t.household_id for t in services.open_tasks(caseworker)]
+    assert listed == [home, "H3301020099999"]  # the same due date: the higher priority first
+    assert list(services.open_tasks(outsider)) == []
+    counts = services.counts_by_region(approver)
+    assert [(code, n, late) for code, _name, n, late in counts] == [("330102001", 2, 0)]
