@@ -22,6 +22,7 @@ urlpatterns = [
     path("verification/", include("minzheng.verification.urls")),
     path("exchange/", include("minzheng.exchange.urls")),
     path("cases/", include("minzheng.cases.urls")),
+    path("discovery/", include("minzheng.discovery.urls")),
     path("", include("minzheng.web.urls")),
 ]
 

@@ -20,6 +20,7 @@ from minzheng.audit.models import AuditEvent
 from minzheng.cases import payments
 from minzheng.cases import services as cases
 from minzheng.cases.models import CalendarDay, Enrolment
+from minzheng.discovery.models import Task
 from minzheng.verification import services
 from minzheng.verification.models import Consent
 from tests.exchange.conftest import deliver
@@ -102,6 +103,10 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "cases/payments/<str:run_number>/returns/"): row(302, 403, 400, 403, 403, 403, 403),
     # (no such line: 404)
     ("POST", "cases/payments/<str:run_number>/reissue/"): row(302, 403, 404, 403, 403, 403, 403),
+    # --- discovery (主动发现): the township's tasks; the county reads them ---
+    ("GET", "discovery/"): row(302, 200, 200, 200, 403, 403, 403),
+    ("GET", "discovery/tasks/<str:task_number>/"): PERSONAL,
+    ("POST", "discovery/tasks/<str:task_number>/act/"): row(302, 302, 403, 404, 403, 403, 403),
     # --- data steward's pages (数据管理) ---
     ("GET", "exchange/"): STEWARD,
     ("GET", "exchange/freshness/<str:feed>/"): STEWARD,
@@ -136,6 +141,10 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ),
     ("POST", "api/cases/reviews"): row(401, 200, 403, 200, 403, 403, 403),
     ("POST", "api/cases/<case_number>/attachments"): row(401, 200, 403, 404, 403, 403, 403),
+    ("GET", "api/discovery/tasks"): row(401, 200, 200, 200, 403, 403, 403),
+    ("GET", "api/discovery/tasks/<task_number>"): PERSONAL_API,
+    # (the page's row started the visit: the API closes the task)
+    ("POST", "api/discovery/tasks/<task_number>/steps"): row(401, 200, 403, 404, 403, 403, 403),
     ("POST", "api/payments"): row(401, 403, 200, 403, 403, 403, 403),
     ("GET", "api/payments"): PAY_API,
     ("GET", "api/payments/<run_number>"): PAY_API,
@@ -279,6 +288,16 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         kind="application",
         file=SimpleUploadedFile("scan.png", PNG + b"first"),
     )
+    task = Task.objects.create(
+        number="RW330102202609280000001",
+        household_id=home,
+        region_code=case.region_code,
+        source="signal",
+        as_of=AS_OF,
+        evidence=[{"source": "signal", "what": "old_alone", "person": member, "figures": {}}],
+        evidence_key="k",
+        due_date=dt.date(2031, 1, 1),
+    )
     approver = everyone["approver"]
     run = payments.payment_run(user=approver, request=None, county="330102", month="2020-12")
     event = AuditEvent.objects.order_by("-seq").first()
@@ -299,6 +318,7 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "run_number": run.number,
         "line": "999",
         "attachment_id": str(attachment.pk),
+        "task_number": task.number,
     }
     object_ids = {
         "auth/group": group.pk,
@@ -360,6 +380,8 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "api/cases/enrolments/<enrolment_id>/suspension": {"suspend": False, "reason": "已核实"},
         "api/cases/reviews": {"as_of": "2020-12-31"},
         "api/payments": {"county": "330102", "month": "2020-12"},
+        "discovery/tasks/<str:task_number>/act/": {"action": "start_visit"},
+        "api/discovery/tasks/<task_number>/steps": {"action": "close", "reason": "已核实"},
         "api/payments/<run_number>/lines/<line>/reissue": {},
     }
     # uploads (multipart): an empty return file; a photo of the home

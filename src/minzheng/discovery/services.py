@@ -46,6 +46,10 @@ ACTIONS = {
     "close": pgettext_lazy("task action", "close as not needed"),
 }
 BATCH = 2000
+FINDING_LABELS = {
+    "eligible_not_enrolled": pgettext_lazy("finding", "eligible but not enrolled"),
+    "enrolled_ineligible": pgettext_lazy("finding", "enrolled but no longer eligible"),
+}
 
 
 class TaskError(RequestError):
