@@ -220,6 +220,8 @@ VERIFY_MAX_DECLARED_MEMBERS = env.int("MINZHENG_VERIFY_MAX_DECLARED_MEMBERS", 20
 # Scanned consent forms larger than this are refused (a signed A4 page is well below 1 MB).
 VERIFY_CONSENT_FORM_MAX_BYTES = env.int("MINZHENG_CONSENT_FORM_MAX_MB", 10, minimum=1) * 2**20
 CASE_ATTACHMENT_MAX_BYTES = env.int("MINZHENG_CASE_ATTACHMENT_MAX_MB", 10, minimum=1) * 2**20
+# The public reporting page: reports one address may send in an hour.
+REPORTS_PER_HOUR = env.int("MINZHENG_REPORTS_PER_HOUR", 5, minimum=1)
 # A feed whose snapshot is older than this many days on the check date is flagged stale.
 VERIFY_STALE_DAYS = env.int("MINZHENG_VERIFY_STALE_DAYS", 90, minimum=0)
 # The CJK font embedded in PDF reports: a TrueType font (Debian's fonts-wqy-zenhei; the first

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from minzheng.api.router import api
+from minzheng.discovery import views as discovery_views
 
 admin.site.site_header = admin.site.site_title = _("minzheng administration")
 # Admin texts that Django 5.2's Chinese catalogue lacks (the screen-reader headers of the model
@@ -23,6 +24,9 @@ urlpatterns = [
     path("exchange/", include("minzheng.exchange.urls")),
     path("cases/", include("minzheng.cases.urls")),
     path("discovery/", include("minzheng.discovery.urls")),
+    # the public reporting channel (一键报送): no login
+    path("report/<str:township_code>/", discovery_views.report, name="report"),
+    path("report/<str:township_code>/qr.svg", discovery_views.report_qr, name="report_qr"),
     path("", include("minzheng.web.urls")),
 ]
 

@@ -107,6 +107,10 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "discovery/"): row(302, 200, 200, 200, 403, 403, 403),
     ("GET", "discovery/tasks/<str:task_number>/"): PERSONAL,
     ("POST", "discovery/tasks/<str:task_number>/act/"): row(302, 302, 403, 404, 403, 403, 403),
+    # --- the public reporting channel (一键报送): no login (an empty report: 400) ---
+    ("GET", "report/<str:township_code>/"): row(200, 200, 200, 200, 200, 200, 200),
+    ("POST", "report/<str:township_code>/"): row(400, 400, 400, 400, 400, 400, 400),
+    ("GET", "report/<str:township_code>/qr.svg"): row(200, 200, 200, 200, 200, 200, 200),
     # --- data steward's pages (数据管理) ---
     ("GET", "exchange/"): STEWARD,
     ("GET", "exchange/freshness/<str:feed>/"): STEWARD,
@@ -319,6 +323,7 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "line": "999",
         "attachment_id": str(attachment.pk),
         "task_number": task.number,
+        "township_code": "330102001",
     }
     object_ids = {
         "auth/group": group.pk,

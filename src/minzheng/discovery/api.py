@@ -50,6 +50,7 @@ class TaskOut(TaskSummaryOut):
 class StepIn(Schema):
     action: str = Field(max_length=20)
     reason: str = Field("", max_length=2000)
+    household_id: str = Field("", max_length=20)
 
 
 def _summary(t: Task) -> dict:

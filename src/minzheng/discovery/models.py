@@ -24,7 +24,8 @@ class Task(models.Model):
         REPORT = "report", _("public report")
 
     number = models.CharField(_("task number"), max_length=32, unique=True)
-    household_id = models.CharField(_("household"), max_length=20, db_index=True)
+    # empty for a public report until the visit finds the household
+    household_id = models.CharField(_("household"), max_length=20, db_index=True, blank=True)
     region_code = models.CharField(_("region"), max_length=12, db_index=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     state = models.CharField(
@@ -77,10 +78,38 @@ class Task(models.Model):
             # one open task per household: new evidence joins it
             models.UniqueConstraint(
                 fields=["household_id"],
-                condition=models.Q(state__in=["open", "visiting"]),
+                condition=models.Q(state__in=["open", "visiting"]) & ~models.Q(household_id=""),
                 name="one_open_task_per_household",
             )
         ]
 
     def __str__(self) -> str:
         return self.number
+
+
+class PublicReport(models.Model):
+    """A report by anyone (一键报送, reached by a township's QR code) of a person or family in
+    difficulty. The reporter sees only the reference; their address is kept only as a keyed
+    hash, to limit how often one address reports."""
+
+    reference = models.CharField(_("reference"), max_length=32, unique=True)
+    township_code = models.CharField(_("township"), max_length=12, db_index=True)
+    location = models.CharField(_("where"), max_length=200)
+    description = models.TextField(_("what is the difficulty"), max_length=2000)
+    contact = models.CharField(_("contact (optional)"), max_length=100, blank=True)
+    address_hash = models.CharField(_("address hash"), max_length=64, db_index=True)
+    content_key = models.CharField(_("content key"), max_length=64, db_index=True)
+    task = models.ForeignKey(
+        Task, verbose_name=_("task"), on_delete=models.PROTECT, related_name="reports"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    region_lookup = "township_code"
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("public report")
+        verbose_name_plural = _("public reports")
+
+    def __str__(self) -> str:
+        return self.reference

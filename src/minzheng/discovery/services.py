@@ -275,10 +275,16 @@ def task_get(*, user: Any, request: HttpRequest | None, number: str) -> Task:
 
 
 def task_act(
-    *, user: Any, request: HttpRequest | None, number: str, action: str, reason: str = ""
+    *,
+    user: Any,
+    request: HttpRequest | None,
+    number: str,
+    action: str,
+    reason: str = "",
+    household_id: str = "",
 ) -> Task:
-    """Take a step on a task: start the visit, open a case (channel `discovery`), or close it
-    as not needed with a reason."""
+    """Take a step on a task: start the visit, open a case (channel `discovery`; for a public
+    report, of the household the visit found), or close it as not needed with a reason."""
     from minzheng.cases.services import _text, case_open, default_as_of
 
     task = task_get(user=user, request=request, number=number)
@@ -304,10 +310,17 @@ def task_act(
         if action == "close":
             changes["closed_reason"] = _text(reason, "reason")
         if action == "convert":
+            household = task.household_id or str(household_id).strip()
+            if not household:
+                raise TaskError(
+                    "household_required",
+                    gettext_noop("household_id: name the household the visit found."),
+                )
+            changes["household_id"] = household
             changes["case"] = case_open(
                 user=user,
                 request=request,
-                household_id=task.household_id,
+                household_id=household,
                 channel="discovery",
                 as_of=default_as_of(),
             )

@@ -9,8 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minzheng.accounts import roles
@@ -26,6 +27,7 @@ from minzheng.lib.i18n import TranslatableError
 class StepForm(forms.Form):
     action = forms.ChoiceField(choices=[(a, a) for a in services.TRANSITIONS])
     reason = forms.CharField(required=False, max_length=2000)
+    household_id = forms.CharField(required=False, max_length=20)
 
 
 def _refused(request: HttpRequest, exc: TranslatableError) -> HttpResponse:
@@ -124,6 +126,7 @@ def task_step(request: HttpRequest, task_number: str) -> HttpResponse:
             number=task_number,
             action=form.cleaned_data["action"],
             reason=form.cleaned_data["reason"],
+            household_id=form.cleaned_data["household_id"],
         )
     except TranslatableError as exc:
         return _refused(request, exc)
@@ -131,3 +134,65 @@ def task_step(request: HttpRequest, task_number: str) -> HttpResponse:
     if task.case_id:
         return redirect("cases:case", case_number=task.case.number)
     return redirect("discovery:task", task_number=task.number)
+
+
+class ReportForm(forms.Form):
+    location = forms.CharField(label=gettext_lazy("where"), max_length=200)
+    description = forms.CharField(
+        label=gettext_lazy("what is the difficulty"), max_length=2000, widget=forms.Textarea
+    )
+    contact = forms.CharField(
+        label=gettext_lazy("contact (optional)"), max_length=100, required=False
+    )
+
+
+def report(request: HttpRequest, township_code: str) -> HttpResponse:
+    """The public reporting page of a township (no login). The answer shows the reference
+    only: nothing the reporter wrote is echoed back."""
+    from minzheng.discovery import reports
+
+    region = reports.township(township_code)
+    if region is None:
+        return render(request, "discovery/report_missing.html", status=404)
+    if request.method == "POST":
+        form = ReportForm(request.POST)
+        if not form.is_valid():
+            fields = ", ".join(sorted(form.errors))
+            return render(
+                request,
+                "discovery/report.html",
+                {"region": region, "form": ReportForm(), "error_fields": fields},
+                status=400,
+            )
+        try:
+            done = reports.report_submit(
+                township_code=region.code,
+                address=request.META.get("REMOTE_ADDR", ""),
+                data=form.cleaned_data,
+            )
+        except TranslatableError as exc:
+            return render(
+                request,
+                "discovery/report.html",
+                {"region": region, "form": ReportForm(), "refusal": exc.translated()},
+                status=getattr(exc, "status", 400),
+            )
+        return render(request, "discovery/report_done.html", {"reference": done.reference})
+    return render(request, "discovery/report.html", {"region": region, "form": ReportForm()})
+
+
+def report_qr(request: HttpRequest, township_code: str) -> HttpResponse:
+    """The township's QR code (SVG) leading to its reporting page, for posters (幸福码)."""
+    import io
+
+    import segno
+
+    from minzheng.discovery import reports
+
+    region = reports.township(township_code)
+    if region is None:
+        return HttpResponse(status=404)
+    url = request.build_absolute_uri(reverse("report", args=[region.code]))
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=6, title=region.name)
+    return HttpResponse(out.getvalue(), content_type="image/svg+xml")
