@@ -14,7 +14,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/minzheng
 # the browser) and fonts-wqy-zenhei (the TrueType CJK font embedded in PDF reports).
 APT_PACKAGES := gettext chromium fonts-noto-cjk fonts-wqy-zenhei
 
-.PHONY: help env demo test test-sqlite test-postgres messages messages-update lint apt
+.PHONY: help env demo demo-data test test-sqlite test-postgres messages messages-update lint apt
 
 help:
 	@echo "make demo  - set up, load the demo province and serve http://127.0.0.1:8000"
@@ -41,15 +41,21 @@ messages: apt $(MO_FILES)
 env: apt $(BIN)/.synced messages
 
 DEMO_SCALE ?= 0.005
-demo: env
-	$(BIN)/minzheng synth --scale $(DEMO_SCALE) --seed 1 --out var/lake
-	$(BIN)/minzheng init --subcounty var/lake/regions/subcounty.csv
-	$(BIN)/minzheng feed load-lake var/lake --user steward
+# Where the demo's lake and screening results go (the load test builds its own elsewhere).
+DEMO_DIR ?= var
+demo: env demo-data
+	$(BIN)/minzheng serve
+
+# The demo province without the server: into the database of DATABASE_URL (SQLite in
+# MINZHENG_VAR_DIR by default), the lake and screening results into DEMO_DIR.
+demo-data: env
+	$(BIN)/minzheng synth --scale $(DEMO_SCALE) --seed 1 --out $(DEMO_DIR)/lake
+	$(BIN)/minzheng init --subcounty $(DEMO_DIR)/lake/regions/subcounty.csv
+	$(BIN)/minzheng feed load-lake $(DEMO_DIR)/lake --user steward
 	$(BIN)/minzheng snapshot build --as-of 2020-12-31 --user steward
-	$(BIN)/minzheng screen --date 2020-12-31 --out var/screen
+	$(BIN)/minzheng screen --date 2020-12-31 --out $(DEMO_DIR)/screen
 	$(BIN)/minzheng cases demo --caseworker caseworker --approver approver
 	$(BIN)/minzheng cases demo --caseworker caseworker_dq --approver approver
-	$(BIN)/minzheng serve
 
 test: env
 	scripts/ensure-postgres "$(PG_TEST_URL)"
