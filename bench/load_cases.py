@@ -1,7 +1,7 @@
 """Load test of the case pages (issue #12): simulated township caseworkers for a fixed time.
 
     .venv/bin/python bench/load_cases.py [--users 50] [--spawn-rate 10] [--run-time 2m]
-        [--townships 25] [--workers 3] [--threads 4] [--out DIR]
+        [--townships 25] [--workers 3] [--threads 4] [--keep-alive 75] [--out DIR]
 
 Needs the bench dependency group (`make bench-env`: locust) and the PostgreSQL server of
 the machine on 127.0.0.1:5432 (user postgres, trust auth). Steps:
@@ -14,7 +14,8 @@ the machine on 127.0.0.1:5432 (user postgres, trust auth). Steps:
    each of their counties, and demo cases in every state in each of those townships
    (`minzheng.cases.demo.load_demo_cases`, what `minzheng cases demo` runs), all through
    the project's services;
-3. starts gunicorn (`minzheng.wsgi`) on 127.0.0.1 at a free port, in its own process;
+3. starts gunicorn (`minzheng.wsgi`) on 127.0.0.1 at a free port, in its own process
+   (3 workers × 4 threads on the 2-core machine; keep-alive 75 s, see `--keep-alive`);
 4. runs locust headless in a second process (`bench/locustfile_cases.py`): each user logs
    in through the login form, then loops over the worklist, case pages, the home page, the
    API's case list and now and then a new case (consents, submit, sometimes the check);
@@ -154,7 +155,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, port: int, workers: int, threads: int, out: Path):
+def start_server(env: dict, port: int, options, out: Path):
     app_log = open(out / "app.log", "w")  # the app's own log (Django's warnings)  # noqa: SIM115
     server = subprocess.Popen(
         [
@@ -163,8 +164,9 @@ def start_server(env: dict, port: int, workers: int, threads: int, out: Path):
             "gunicorn",
             "minzheng.wsgi:application",
             f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-            f"--threads={threads}",
+            f"--workers={options.workers}",
+            f"--threads={options.threads}",
+            f"--keep-alive={options.keep_alive}",
             "--timeout=120",
             f"--access-logfile={out / 'access.log'}",
             # client, request line, status, bytes, the server's own time in microseconds
@@ -302,7 +304,8 @@ def report(out: Path, meta: dict) -> str:
         f"date: {meta['date']}; machine: {os.cpu_count()} cores; load (1/5/15 min) at the "
         f"start of the script {meta['load_at_start']}, when locust starts "
         f"{meta['load_before']}, when it ends {meta['load_after']}",
-        f"server: gunicorn {meta['workers']} workers × {meta['threads']} threads; users "
+        f"server: gunicorn {meta['workers']} workers × {meta['threads']} threads, keep-alive "
+        f"{meta['keep_alive']} s; users "
         f"{meta['users']} (spawn {meta['spawn_rate']}/s), run time {meta['run_time']}; "
         f"locust exit code {meta['locust_rc']}; {len(rows):,} requests in {seconds:.0f} s "
         f"({len(rows) / seconds:.1f}/s)",
@@ -330,6 +333,14 @@ def main() -> None:
     parser.add_argument("--townships", type=int, default=0, help="default: users / 2")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--keep-alive",
+        type=int,
+        default=75,
+        help="seconds gunicorn keeps an idle connection (default 75, as nginx in front would; "
+        "gunicorn's own 2 s closes connections while users think, and a request sent on one "
+        "at that moment is reset: browsers retry it, locust's client does not)",
+    )
     parser.add_argument("--out", type=Path, help="results folder (default var/bench-load/<time>)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary var folder")
     options = parser.parse_args()
@@ -359,7 +370,7 @@ def main() -> None:
     (out / "accounts.json").write_text(json.dumps(accounts, ensure_ascii=False, indent=1))
 
     port = free_port()
-    server = start_server(env, port, options.workers, options.threads, out)
+    server = start_server(env, port, options, out)
     log(f"gunicorn on 127.0.0.1:{port} (pid {server.pid})")
     meta = {
         "date": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
@@ -369,6 +380,7 @@ def main() -> None:
         "run_time": options.run_time,
         "workers": options.workers,
         "threads": options.threads,
+        "keep_alive": options.keep_alive,
     }
     try:
         locust_env = env | {
