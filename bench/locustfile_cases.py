@@ -2,7 +2,8 @@
 
 Run by `bench/load_cases.py`, which builds the database, the accounts and the server and
 sets LOAD_ACCOUNTS (a JSON list of {"username", "township"}), LOAD_PASSWORD and LOAD_OUT
-(where the expected conflicts and completed flows are written at the end). By hand:
+(where every request, the expected conflicts and the completed flows are written at the
+end: requests.csv, conflicts.json, flows.json). By hand:
 
     LOAD_ACCOUNTS=accounts.json LOAD_PASSWORD=… LOAD_OUT=DIR .venv/bin/locust \
         -f bench/locustfile_cases.py --headless -u 50 -r 10 --run-time 2m --host URL
@@ -16,7 +17,8 @@ loops over typical flows with think time between them (2–6 s) and inside them 
 - the home page (`/`);
 - the open cases of the scope through the API (`GET /api/cases`);
 - now and then a new case: a household of the scope from the household list of
-  `/verification/` (one without an open case, as far as the user has seen), every adult
+  `/verification/` without an open case in the user's last API list (listed first if the
+  user has not yet), every adult
   member's consent recorded online on the consents page, the case opened from the
   worklist's form, submitted, and half of the time checked (`verify`).
 
@@ -114,7 +116,7 @@ class Caseworker(HttpUser):
     def on_start(self) -> None:
         account = ACCOUNTS[next(_accounts) % len(ACCOUNTS)]
         self.username = account["username"]
-        self.open_households: set[str] = set()
+        self.open_households: set[str] | None = None  # from the last API list
         self.as_of = ""
         self.logged_in = self.login()
 
@@ -267,6 +269,10 @@ class Caseworker(HttpUser):
     def new_case(self) -> None:
         if not self.logged_in:
             return
+        if self.open_households is None:  # know the open cases before opening one
+            self.api_list()
+            if self.open_households is None:
+                return
         listing = self.page(
             f"/verification/?page={random.randint(1, 5)}",
             "/verification/?page=[n]",
@@ -274,7 +280,8 @@ class Caseworker(HttpUser):
         )
         if listing is None:
             return
-        households = [h for h in HOUSEHOLD_ROW.findall(listing) if h not in self.open_households]
+        seen = self.open_households
+        households = [h for h in HOUSEHOLD_ROW.findall(listing) if h not in seen]
         if not households:
             FLOWS["new case: no household free"] += 1
             return
