@@ -160,6 +160,10 @@ def serve(
         f"--bind={host}:{port}",
         f"--workers={workers}",
         "--threads=4",
+        # Longer than a browser's idle connection: gunicorn's 2 s default closes connections
+        # that a client is about to reuse, and the request sent on one is reset (the load
+        # test of #12 saw it; docs/benchmarks.md).
+        "--keep-alive=75",
         "--access-logfile=-",
     ]
     typer.echo(f"minzheng serving on http://{host}:{port}/")
