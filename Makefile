@@ -12,7 +12,8 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/minzheng
 # Debian packages the project needs: gettext (msgfmt compiles the Chinese translations),
 # chromium (the browser tests drive it through Playwright), fonts-noto-cjk (Chinese glyphs in
 # the browser) and fonts-wqy-zenhei (the TrueType CJK font embedded in PDF reports).
-APT_PACKAGES := gettext chromium fonts-noto-cjk fonts-wqy-zenhei
+# nodejs (with npm) installs the browser libraries the app serves itself (package.json).
+APT_PACKAGES := gettext chromium fonts-noto-cjk fonts-wqy-zenhei nodejs
 
 .PHONY: help env demo demo-data test test-sqlite test-postgres messages messages-update lint apt
 
@@ -38,7 +39,12 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard src/minzheng/locale/*/LC_MESSAGES/*.
 
 messages: apt $(MO_FILES)
 
-env: apt $(BIN)/.synced messages
+# Browser libraries (ECharts), locked by package-lock.json, served by the app (no CDN).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+env: apt $(BIN)/.synced messages node_modules/.installed
 
 DEMO_SCALE ?= 0.005
 # Where the demo's lake and screening results go (the load test builds its own elsewhere).
@@ -59,6 +65,7 @@ demo-data: env
 	$(BIN)/minzheng discover screen --date 2020-12-31 --out $(DEMO_DIR)/findings
 	$(BIN)/minzheng discover signals --date 2020-12-31 --out $(DEMO_DIR)/signals
 	$(BIN)/minzheng discover tasks --as-of 2020-12-31 --findings $(DEMO_DIR)/findings --signals $(DEMO_DIR)/signals
+	$(BIN)/minzheng discover monitor --date 2020-12-31 --findings $(DEMO_DIR)/findings --signals $(DEMO_DIR)/signals
 
 test: env
 	scripts/ensure-postgres "$(PG_TEST_URL)"

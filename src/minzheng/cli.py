@@ -1018,6 +1018,42 @@ def discover_tasks(
     )
 
 
+@discover_app.command("monitor")
+def discover_monitor(
+    date: str = typer.Option(..., help="The as-of date of the findings and signals."),
+    findings: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A findings folder."
+    ),
+    signals: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A signals folder."
+    ),
+    lake: Path | None = typer.Option(
+        None,
+        exists=True,
+        file_okay=False,
+        help="A lake folder for the poverty measure (default: the snapshot in use).",
+    ),
+) -> None:
+    """Keep every region's figures of the date for the monitoring page: signals and findings
+    counted, and the multidimensional poverty measure of every level."""
+    _django()
+    from minzheng.discovery import monitoring, poverty
+    from minzheng.lib.i18n import TranslatableError
+    from minzheng.policy.backends import connect
+    from minzheng.policy.engine import Engine
+
+    when = _date_option(date)
+    if lake is None:
+        lake = _snapshot_path(None)
+    counties = sorted(p.name.split("=", 1)[1] for p in (lake / "hukou_households").glob("county=*"))
+    try:
+        mpi = poverty.compute(Engine(), connect("duckdb"), lake, when, counties)
+    except TranslatableError as exc:
+        raise _fail(str(exc)) from None
+    n = monitoring.record(when, findings, signals, mpi)
+    typer.echo(f"✓ figures of {n:,} regions kept for {when}")
+
+
 @discover_app.command("score")
 def discover_score(
     findings: Path = typer.Option(..., exists=True, file_okay=False, help="A findings folder."),

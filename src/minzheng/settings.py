@@ -199,6 +199,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start without it
 WHITENOISE_USE_FINDERS = True
+# Browser libraries installed from npm by `make env` (package.json), served under /static/vendor/.
+NODE_MODULES = PACKAGE_DIR.parent.parent / "node_modules"
+STATICFILES_DIRS = [("vendor/echarts", NODE_MODULES / "echarts" / "dist")]
 
 # Uploaded files (signed consent forms): kept beside the database, never served publicly.
 MEDIA_ROOT = Path(env.str("MINZHENG_MEDIA_DIR", str(VAR_DIR / "media"))).resolve()

@@ -44,3 +44,8 @@ def page(transactional_db, monkeypatch):
         connections.close_all()
         context.close()
         browser.close()
+
+
+# discovery's findings and signals written as discovery writes them (for the monitoring test)
+from tests.cases.conftest import home  # noqa: E402, F401
+from tests.discovery.conftest import evidence, place  # noqa: E402, F401

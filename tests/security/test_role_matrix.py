@@ -105,6 +105,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "cases/payments/<str:run_number>/reissue/"): row(302, 403, 404, 403, 403, 403, 403),
     # --- discovery (主动发现): the township's tasks; the county reads them ---
     ("GET", "discovery/"): row(302, 200, 200, 200, 403, 403, 403),
+    # (aggregates only: the analyst too; nothing recorded yet, each sees an empty page)
+    ("GET", "discovery/monitoring/"): row(302, 200, 200, 200, 200, 403, 403),
     ("GET", "discovery/tasks/<str:task_number>/"): PERSONAL,
     ("POST", "discovery/tasks/<str:task_number>/act/"): row(302, 302, 403, 404, 403, 403, 403),
     # --- the public reporting channel (一键报送): no login (an empty report: 400) ---

@@ -32,6 +32,7 @@ VIEW_PAYMENT = "cases.view_paymentrun"
 # Discovery (主动发现): tasks for the township to visit
 VIEW_TASK = "discovery.view_task"
 CHANGE_TASK = "discovery.change_task"
+VIEW_MONITORING = "discovery.view_regionfigures"  # aggregates only
 # Data exchange (共享交换): deliveries of department feeds and their quarantine
 LOAD_FEED = "exchange.load_feed"
 VIEW_DELIVERY = "exchange.view_delivery"
@@ -61,6 +62,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_CASE,
             VIEW_TASK,
             CHANGE_TASK,
+            VIEW_MONITORING,
         }
     ),
     # County (and its 核对 centre): reads the county's consents and reports, runs checks and
@@ -77,10 +79,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             PAY,
             VIEW_PAYMENT,
             VIEW_TASK,
+            VIEW_MONITORING,
         }
     ),
     # City and province: aggregates and the cockpit only, never one person's record.
-    Role.ANALYST: frozenset(),
+    Role.ANALYST: frozenset({VIEW_MONITORING}),
     # Feeds, quality and quarantine (masked): never a household's check.
     Role.DATA_STEWARD: frozenset({LOAD_FEED, VIEW_DELIVERY}),
     # Users, roles, regions and the audit log; personal data only through a granted unmask.

@@ -113,3 +113,28 @@ class PublicReport(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class RegionFigures(models.Model):
+    """What monitoring shows of one region on one as-of date: the signals and findings counted
+    there and its multidimensional poverty measure — aggregates only, no person."""
+
+    as_of = models.DateField(_("data as of"))
+    code = models.CharField(_("region"), max_length=12)
+    level = models.CharField(_("level"), max_length=10)
+    figures = models.JSONField(_("figures"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    region_lookup = "code"
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("figures of a region")
+        verbose_name_plural = _("figures of regions")
+        constraints = [
+            models.UniqueConstraint(fields=["as_of", "code"], name="one_figures_per_region_date")
+        ]
+        indexes = [models.Index(fields=["code", "as_of"])]
+
+    def __str__(self) -> str:
+        return f"{self.code}/{self.as_of}"

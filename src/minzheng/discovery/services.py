@@ -100,7 +100,7 @@ def evidence_of(findings: Path | None, signals: Path | None) -> dict[str, dict]:
         h["items"].append(
             {
                 "source": "screening",
-                "what": f"{r['kind']}:{r['programme']}",
+                "what": f"{r['programme']}:{r['kind']}",
                 "person": r["id_number"] or "",
                 "figures": {
                     k: _json(r[k])

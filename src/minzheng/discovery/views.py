@@ -15,13 +15,13 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minzheng.accounts import roles
-from minzheng.accounts.permissions import permission_required
+from minzheng.accounts.permissions import not_found, permission_required
 from minzheng.audit.services import personal_data_read
 from minzheng.discovery import services
 from minzheng.discovery.models import Task
 from minzheng.discovery.signals import load_signals
 from minzheng.lib import idcard
-from minzheng.lib.i18n import TranslatableError
+from minzheng.lib.i18n import TranslatableError, gettext_noop, shorten
 
 
 class StepForm(forms.Form):
@@ -61,12 +61,10 @@ def _evidence(task: Task) -> list[dict]:
     rows = []
     for item in task.evidence:
         what = item.get("what", "")
-        kind, _, programme = what.partition(":")
         rows.append(
             {
                 "source": item.get("source", ""),
-                "what": labels.get(what)
-                or f"{services.FINDING_LABELS.get(kind, kind)} {programme}",
+                "what": labels.get(what) or finding_label(what),
                 "person": idcard.mask(item.get("person", "")) if item.get("person") else "",
                 "figures": item.get("figures", {}),
             }
@@ -196,3 +194,102 @@ def report_qr(request: HttpRequest, township_code: str) -> HttpResponse:
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="svg", scale=6, title=region.name)
     return HttpResponse(out.getvalue(), content_type="image/svg+xml")
+
+
+def finding_label(key: str) -> str:
+    """ "dibao:eligible_not_enrolled" as the register's programme and the finding, in words."""
+    from minzheng.exchange.feeds import PROGRAMMES
+
+    programme, _, kind = key.partition(":")
+    return f"{PROGRAMMES.get(programme, programme)}：{services.FINDING_LABELS.get(kind, kind)}"
+
+
+@login_required
+@permission_required(roles.VIEW_MONITORING)
+def monitoring(request: HttpRequest) -> HttpResponse:
+    """A region's monitoring (动态监测): signals and findings counted, the multidimensional
+    poverty measure and its dimensions, the regions below, the trends (aggregates only)."""
+    from minzheng.discovery.models import RegionFigures
+    from minzheng.discovery.poverty import measure
+    from minzheng.regions.models import Region
+    from minzheng.regions.scoping import user_scope
+
+    scope = user_scope(request.user)
+    wanted = str(request.GET.get("region") or scope.code)
+    mine = RegionFigures.objects.for_user(request.user)
+    latest = mine.filter(code=wanted).order_by("-as_of").first() if wanted.isdigit() else None
+    if latest is None:
+        region = scope if wanted == scope.code else None
+        if region is None:
+            try:
+                not_found(
+                    services.TaskError,
+                    "region_not_found",
+                    gettext_noop("Region %(region)s has no figures or is outside your scope."),
+                    user=request.user,
+                    request=request,
+                    action="monitoring_read",
+                    object_type="region",
+                    object_id=wanted[:12],
+                    region=shorten(wanted),
+                )
+            except TranslatableError as exc:
+                return _refused(request, exc)
+        return render(request, "discovery/monitoring.html", {"region": region, "latest": None})
+    region = Region.objects.filter(code=latest.code).first()
+    child = region.level_enum.child if region else None
+    children = []
+    if child is not None:
+        prefix = region.prefix
+        rows = mine.filter(as_of=latest.as_of, level=child.value, code__startswith=prefix).order_by(
+            "code"
+        )
+        names = dict(
+            Region.objects.filter(code__in=[r.code for r in rows]).values_list("code", "name")
+        )
+        children = [
+            {
+                "code": r.code,
+                "name": names.get(r.code, r.code),
+                "M0": r.figures.get("mpi", {}).get("M0"),
+                "signals": sum(r.figures.get("signals", {}).values()),
+                "findings": sum(r.figures.get("findings", {}).values()),
+            }
+            for r in rows
+        ]
+    trend = [
+        {
+            "as_of": f.as_of.isoformat(),
+            "signals": sum(f.figures.get("signals", {}).values()),
+            "findings": sum(f.figures.get("findings", {}).values()),
+            "M0": f.figures.get("mpi", {}).get("M0"),
+        }
+        for f in mine.filter(code=latest.code).order_by("as_of")
+    ]
+    labels = {s.name: s.label for s in load_signals().signals}
+    dims = {i.name: f"{i.dimension}" for i in measure().indicators}
+    chart = {
+        "signals": [
+            [labels.get(k, k), v] for k, v in sorted(latest.figures.get("signals", {}).items())
+        ],
+        "findings": [
+            [finding_label(k), v] for k, v in sorted(latest.figures.get("findings", {}).items())
+        ],
+        "contributions": [
+            [dims.get(k, k), round(v * 100, 1)]
+            for k, v in latest.figures.get("mpi", {}).get("contributions", {}).items()
+        ],
+        "children": [[c["name"], c["M0"]] for c in children if c["M0"] is not None],
+        "trend": trend,
+    }
+    return render(
+        request,
+        "discovery/monitoring.html",
+        {
+            "region": region,
+            "latest": latest,
+            "mpi": latest.figures.get("mpi"),
+            "children": children,
+            "chart": chart,
+        },
+    )
