@@ -75,3 +75,12 @@ def test_the_api_lists_and_steps(login, task, caseworker):
         content_type="application/json",
     )
     assert wrong.status_code == 400 and wrong.json()["code"] == "unknown_action"
+
+
+def test_unmasking_the_evidence_is_the_approvers_and_is_audited(login, task, caseworker, approver):
+    page = login(approver).get(f"/discovery/tasks/{task.number}/?unmask=1").content.decode()
+    assert "330102195001010011" in page
+    assert AuditEvent.objects.filter(action="unmask", actor=approver, outcome="success").exists()
+    page = login(caseworker).get(f"/discovery/tasks/{task.number}/?unmask=1").content.decode()
+    assert "330102195001010011" not in page and "330102**********11" in page
+    assert AuditEvent.objects.filter(action="unmask", actor=caseworker, outcome="denied").exists()

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from minzheng.accounts import roles
 from minzheng.accounts.permissions import not_found, permission_required
-from minzheng.audit.services import personal_data_read
+from minzheng.audit.services import audit_record, personal_data_read
 from minzheng.discovery import services
 from minzheng.discovery.models import Task
 from minzheng.discovery.signals import load_signals
@@ -56,7 +56,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _evidence(task: Task) -> list[dict]:
+def _evidence(task: Task, unmask: bool = False) -> list[dict]:
     labels = {s.name: s.label for s in load_signals().signals}
     rows = []
     for item in task.evidence:
@@ -65,7 +65,11 @@ def _evidence(task: Task) -> list[dict]:
             {
                 "source": item.get("source", ""),
                 "what": labels.get(what) or finding_label(what),
-                "person": idcard.mask(item.get("person", "")) if item.get("person") else "",
+                "person": (
+                    item.get("person", "") if unmask else idcard.mask(item.get("person", ""))
+                )
+                if item.get("person")
+                else "",
                 "figures": item.get("figures", {}),
             }
         )
@@ -79,6 +83,19 @@ def task_page(request: HttpRequest, task_number: str) -> HttpResponse:
         task = services.task_get(user=request.user, request=request, number=task_number)
     except TranslatableError as exc:
         return _refused(request, exc)
+    unmask = request.GET.get("unmask") == "1"
+    if unmask and not request.user.has_perm(roles.UNMASK):
+        audit_record(
+            actor=request.user,
+            action="unmask",
+            request=request,
+            object_type="task",
+            object_id=task.number,
+            region_code=task.region_code,
+            outcome="denied",
+        )
+        messages.warning(request, gettext("You are not permitted to see unmasked personal data."))
+        unmask = False
     personal_data_read(
         actor=request.user,
         request=request,
@@ -86,6 +103,7 @@ def task_page(request: HttpRequest, task_number: str) -> HttpResponse:
         object_id=task.number,
         region_code=task.region_code,
         fields=["evidence"],
+        unmasked=unmask,
     )
     steps = (
         [
@@ -99,7 +117,14 @@ def task_page(request: HttpRequest, task_number: str) -> HttpResponse:
     return render(
         request,
         "discovery/task.html",
-        {"task": task, "evidence": _evidence(task), "steps": steps, "today": timezone.localdate()},
+        {
+            "task": task,
+            "evidence": _evidence(task, unmask),
+            "unmasked": unmask,
+            "may_unmask": request.user.has_perm(roles.UNMASK),
+            "steps": steps,
+            "today": timezone.localdate(),
+        },
     )
 
 
