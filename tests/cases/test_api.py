@@ -115,3 +115,46 @@ def test_the_api_names_what_is_wrong(login, opened, caseworker, outsider):
     assert outside.get(f"/api/cases/{opened.number}").status_code == 404
     assert outside.get("/api/cases").json() == []
     assert post(outside, url, {"action": "submit", "version": 1}).status_code == 404
+
+
+def test_an_application_with_the_households_declaration(
+    login, verify_settings, clock, caseworker, home, lookup
+):
+    consent_all(caseworker, home, lookup)
+    found = lookup.household(home)
+    members = [
+        {"id": m["id_number"], "birth_date": m["birth_date"].isoformat(), "income": {"wage": 800}}
+        for m in found.members
+        if m["household_id"] == home
+    ]
+    declared = {"household_id": home, "county": home[1:7], "members": members}
+    client = login(caseworker)
+    bad = post(
+        client,
+        "/api/cases",
+        {
+            "household_id": home,
+            "channel": "counter",
+            "as_of": AS_OF.isoformat(),
+            "declared": {**declared, "members": [{**members[0], "income": {"wage": -5}}]},
+        },
+    )
+    assert bad.status_code == 400 and "members[0].income.wage" in bad.json()["detail"]
+    opened = post(
+        client,
+        "/api/cases",
+        {
+            "household_id": home,
+            "channel": "counter",
+            "as_of": AS_OF.isoformat(),
+            "declared": declared,
+        },
+    )
+    assert opened.status_code == 201, opened.json()
+    number = opened.json()["number"]
+    for action, version in (("submit", 1), ("verify", 2)):
+        step = post(client, f"/api/cases/{number}/steps", {"action": action, "version": version})
+        assert step.status_code == 200, step.json()
+    from minzheng.cases.models import Case
+
+    assert Case.objects.get(number=number).basis["data"] == "declared"

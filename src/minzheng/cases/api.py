@@ -39,6 +39,8 @@ class CaseIn(Schema):
     channel: str = Field(max_length=20)
     as_of: dt.date
     payee: PayeeIn | None = None
+    # the household's declaration (申报): a household file, as `minzheng explain` reads it
+    declared: dict | None = None
 
 
 class ProgrammeIn(Schema):
@@ -275,6 +277,7 @@ def case_create(request: HttpRequest, payload: CaseIn):
         channel=payload.channel,
         as_of=payload.as_of,
         payee=payload.payee.dict() if payload.payee else None,
+        declared=payload.declared,
     )
     return Status(201, _case_out(request, case))
 
