@@ -33,7 +33,9 @@ from minzheng.cases.models import Case, Enrolment, Payment, PaymentRun
 from minzheng.lib.i18n import RequestError, gettext_noop, pgettext_lazy, shorten
 from minzheng.regions.scoping import code_in_scope
 
-CHUNK = 5_000  # households evaluated by the engine at once
+# Households evaluated by the engine at once: a whole county, mostly (each call costs about
+# half a second of compiling the rules however few households it has; see benchmarks.md).
+CHUNK = 20_000
 CENT = Decimal("0.01")
 MAX_RETURN_BYTES = 20 * 1024 * 1024
 MAX_ERRORS_SHOWN = 20
