@@ -62,7 +62,7 @@ demo-data: env
 	$(BIN)/minzheng screen --date 2020-12-31 --out $(DEMO_DIR)/screen
 	$(BIN)/minzheng cases demo --caseworker caseworker --approver approver
 	$(BIN)/minzheng cases demo --caseworker caseworker_dq --approver approver
-	$(BIN)/minzheng discover screen --date 2020-12-31 --out $(DEMO_DIR)/findings
+	$(BIN)/minzheng discover screen --date 2020-12-31 --out $(DEMO_DIR)/findings --with-cases
 	$(BIN)/minzheng discover signals --date 2020-12-31 --out $(DEMO_DIR)/signals
 	$(BIN)/minzheng discover tasks --as-of 2020-12-31 --findings $(DEMO_DIR)/findings --signals $(DEMO_DIR)/signals
 	$(BIN)/minzheng discover monitor --date 2020-12-31 --findings $(DEMO_DIR)/findings --signals $(DEMO_DIR)/signals

@@ -881,18 +881,29 @@ def discover_screen(
     ),
     backend: str = typer.Option("duckdb", help="duckdb (default) or pyspark."),
     chunk_persons: int = typer.Option(3_000_000, min=1, help="Residents per chunk of counties."),
+    with_cases: bool = typer.Option(
+        False,
+        "--with-cases",
+        help="Count the case module's enrolments as enrolled, and find their amounts changed.",
+    ),
 ) -> None:
     """Compare the rules' results with the enrolment register: eligible but not enrolled,
-    enrolled but no longer eligible, per programme."""
+    enrolled but no longer eligible, per programme (and amounts changed, with --with-cases)."""
     from minzheng.discovery import screening
     from minzheng.policy.backends import connect
     from minzheng.policy.engine import Engine
     from minzheng.policy.errors import PolicyError
 
     when = _date_option(date)
-    if lake is None:
+    if lake is None or with_cases:
         _django()
+    if lake is None:
         lake = _snapshot_path(None)
+    enrolled, threshold = None, (0.1, 10.0)
+    if with_cases:
+        from minzheng.discovery.services import amount_threshold, case_enrolments
+
+        enrolled, threshold = case_enrolments(when), amount_threshold(when)
     try:
         with _ProgressBar("screening persons") as bar:
             counts = screening.run(
@@ -903,14 +914,20 @@ def discover_screen(
                 out,
                 progress=lambda i, n, _c: bar(i, n),
                 max_persons=chunk_persons,
+                enrolled=enrolled,
+                threshold=threshold,
             )
     except PolicyError as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"{'programme':<20}{'eligible, not enrolled':>24}{'enrolled, not eligible':>24}")
+    typer.echo(
+        f"{'programme':<20}{'eligible, not enrolled':>24}{'enrolled, not eligible':>24}"
+        f"{'amount changed':>16}"
+    )
     for programme, kinds in counts.items():
         typer.echo(
             f"{programme:<20}{kinds.get(screening.ELIGIBLE_NOT_ENROLLED, 0):>24,}"
             f"{kinds.get(screening.ENROLLED_INELIGIBLE, 0):>24,}"
+            f"{kinds.get(screening.AMOUNT_CHANGED, 0):>16,}"
         )
     typer.echo(f"✓ findings in {out}")
 

@@ -92,3 +92,32 @@ def test_the_cli_screens_and_scores(small_lake, tmp_path):
     assert (
         scored.exit_code == 0 and "| dibao | eligible_not_enrolled | household |" in scored.output
     )
+
+
+def test_case_enrolments_count_as_enrolled_and_changed_amounts_are_found(
+    found, small_lake, tmp_path
+):
+    import pyarrow as pa
+
+    out, _counts = found
+    rows = duckdb.sql(
+        f"SELECT household_id, dibao_monthly_amount FROM read_parquet('{out}/part-*/*.parquet') "
+        "WHERE programme = 'dibao' AND kind = 'eligible_not_enrolled' AND dibao_monthly_amount > 100 "
+        "ORDER BY household_id LIMIT 2"
+    ).fetchall()
+    (same, same_amount), (more, more_amount) = rows
+    enrolled = pa.table(
+        {
+            "programme": ["dibao", "dibao"],
+            "household_id": [same, more],
+            "id_number": ["", ""],
+            "monthly_amount": pa.array([same_amount, more_amount * 2], pa.decimal128(12, 2)),
+        }
+    )
+    again = tmp_path / "with-cases"
+    screening.run(Engine(), connect("duckdb"), small_lake, DATE, again, enrolled=enrolled)
+    found_now = {(p, k, h) for p, k, h, _i in _rows(again)}
+    assert ("dibao", screening.ELIGIBLE_NOT_ENROLLED, same) not in found_now  # enrolled by a case
+    assert ("dibao", screening.ELIGIBLE_NOT_ENROLLED, more) not in found_now
+    assert ("dibao", screening.AMOUNT_CHANGED, more) in found_now
+    assert ("dibao", screening.AMOUNT_CHANGED, same) not in found_now

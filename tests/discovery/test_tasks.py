@@ -5,6 +5,7 @@ visited, converted to a case or closed; the three personas."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -109,3 +110,32 @@ def test_steps_follow_the_states_and_the_personas(
     assert list(services.open_tasks(outsider)) == []
     counts = services.counts_by_region(approver)
     assert [(code, n, late) for code, _name, n, late in counts] == [("330102001", 2, 0)]
+
+
+@pytest.mark.django_db
+def test_case_enrolments_for_screening():
+    from minzheng.cases.models import Enrolment
+
+    def enrol(programme, beneficiary, start, end=None, status="active"):
+        Enrolment.objects.create(
+            programme=programme,
+            household_id="H3301020000001",
+            beneficiary=beneficiary,
+            region_code="330102001001",
+            monthly_amount=Decimal("100.00"),
+            start_month=start,
+            end_month=end,
+            status=status,
+        )
+
+    enrol("dibao", "H3301020000001", dt.date(2026, 1, 1))
+    enrol("elderly", "330102194001010011", dt.date(2026, 1, 1))
+    enrol("tekun", "330102194001010022", dt.date(2026, 1, 1), dt.date(2026, 5, 1))  # ended
+    enrol("child", "330102201501010033", dt.date(2027, 1, 1))  # not yet
+    enrol("disability", "330102194001010044", dt.date(2026, 1, 1), status="suspended")
+    table = services.case_enrolments(dt.date(2026, 11, 30)).to_pylist()
+    assert sorted((r["programme"], r["id_number"]) for r in table) == [
+        ("dibao", ""),
+        ("elderly", "330102194001010011"),
+    ]
+    assert services.amount_threshold(dt.date(2026, 11, 30)) == (0.1, 10.0)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 ELIGIBLE_NOT_ENROLLED = "eligible_not_enrolled"
 ENROLLED_INELIGIBLE = "enrolled_ineligible"
-KINDS = (ELIGIBLE_NOT_ENROLLED, ENROLLED_INELIGIBLE)
+KINDS = (ELIGIBLE_NOT_ENROLLED, ENROLLED_INELIGIBLE)  # scored against the planted truth
 
 
 @dataclass(frozen=True)
@@ -59,21 +59,62 @@ def _eligible(column, compared: Compared):
     return (column > 0).fill_null(False)
 
 
-def findings_table(engine, con, lake: Path, date: dt.date, counties: list[str]):
+AMOUNT_CHANGED = "amount_changed"
+# The engine's programmes whose monthly amount a case enrolment is compared with.
+AMOUNTS = ("dibao", "tekun", "child", "disability", "elderly")
+
+
+def register_names(engine_programme: str) -> list[str]:
+    """The register's programmes an enrolment in an engine programme stands for."""
+    return [n for n, c in REGISTER.items() if c.programme == engine_programme]
+
+
+def findings_table(
+    engine,
+    con,
+    lake: Path,
+    date: dt.date,
+    counties: list[str],
+    enrolled=None,
+    threshold: tuple[float, float] = (0.1, 10.0),
+):
     """The lazy table of findings for some counties: register programme, kind, household,
-    person (empty for a household programme), county, and the household's evidence."""
+    person (empty for a household programme), county, and the household's evidence.
+
+    `enrolled` (an Arrow table: engine programme, household_id, id_number — the member for a
+    programme paid to persons, else empty — and monthly_amount) are the case module's
+    enrolments on the date: they count as on the register, and (c) a household whose amount
+    by the rules differs from the enrolled one by more than the larger of `threshold` (a
+    share of it, yuan) is an `amount_changed` finding."""
     import ibis
 
     from minzheng.policy.lake import open_feeds
     from minzheng.policy.screen import inputs
 
     persons, households = inputs(con, lake, date, counties)
-    outputs = list(dict.fromkeys([c.rule for c in REGISTER.values()] + list(EVIDENCE)))
+    amounts = {p.name: p.outputs["monthly_amount"] for p in engine.programmes if p.name in AMOUNTS}
+    outputs = list(
+        dict.fromkeys([c.rule for c in REGISTER.values()] + list(EVIDENCE) + list(amounts.values()))
+    )
     rules = engine.order(outputs)
     params = engine.params_table(date, counties, engine.params_needed(rules))
     P, H = engine.build(persons, households, ibis.memtable(params.table), date, rules)
     register = open_feeds(con, lake, counties)["enrolments"]
     register = register.filter(register.start_date.isnull() | (register.start_date <= date))
+    register = register.select("programme", "household_id", "id_number")
+    cases = None
+    if enrolled is not None and enrolled.num_rows:
+        cases = ibis.memtable(enrolled)
+        for programme in AMOUNTS:
+            mine = cases.filter(cases.programme == programme)
+            for name in register_names(programme):
+                register = register.union(
+                    mine.select(
+                        programme=ibis.literal(name),
+                        household_id=mine.household_id,
+                        id_number=mine.id_number,
+                    )
+                )
     evidence = H.select(
         "household_id",
         per_capita_income=H.per_capita_income.cast("decimal(20, 2)"),
@@ -124,6 +165,28 @@ def findings_table(engine, con, lake: Path, date: dt.date, counties: list[str]):
             .filter(lambda t: t.kind.notnull())
             .select("programme", "kind", "household_id", "id_number", "county")
         )
+    if cases is not None:
+        share, yuan = threshold
+        by_household = cases.group_by(["household_id", "programme"]).aggregate(
+            enrolled_amount=cases.monthly_amount.sum().cast("decimal(20, 2)")
+        )
+        for programme, rule in amounts.items():
+            mine = by_household.filter(by_household.programme == programme)
+            engine_amount = H.select(
+                "household_id", "county", amount=H[rule].cast("decimal(20, 2)")
+            )
+            joined = mine.join(engine_amount, "household_id")
+            gap = (joined.amount.fill_null(0) - joined.enrolled_amount).abs().cast("float64")
+            limit = ibis.greatest(joined.enrolled_amount.cast("float64") * share, yuan)
+            parts.append(
+                joined.filter(gap > limit).select(
+                    programme=ibis.literal(programme),
+                    kind=ibis.literal(AMOUNT_CHANGED),
+                    household_id=joined.household_id,
+                    id_number=ibis.literal("", type="string"),
+                    county=joined.county,
+                )
+            )
     union = parts[0]
     for part in parts[1:]:
         union = union.union(part)
@@ -141,6 +204,8 @@ def run(
     out: Path,
     progress: Callable[[int, int, str], None] | None = None,
     max_persons: int = 3_000_000,
+    enrolled=None,
+    threshold: tuple[float, float] = (0.1, 10.0),
 ) -> dict:
     """Write the findings of the whole lake into `out` (complete or not at all), chunk by
     chunk of counties; returns the counts by programme and kind."""
@@ -156,9 +221,8 @@ def run(
     done = 0
     try:
         for i, (counties, persons) in enumerate(chunks):
-            write_chunk(
-                con, findings_table(engine, con, lake, date, counties), tmp / f"part-{i:03d}"
-            )
+            table = findings_table(engine, con, lake, date, counties, enrolled, threshold)
+            write_chunk(con, table, tmp / f"part-{i:03d}")
             done += persons
             if progress:
                 progress(done, total, counties[-1])

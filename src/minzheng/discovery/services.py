@@ -49,6 +49,7 @@ BATCH = 2000
 FINDING_LABELS = {
     "eligible_not_enrolled": pgettext_lazy("finding", "eligible but not enrolled"),
     "enrolled_ineligible": pgettext_lazy("finding", "enrolled but no longer eligible"),
+    "amount_changed": pgettext_lazy("finding", "amount changed beyond the threshold"),
 }
 
 
@@ -360,3 +361,40 @@ def counts_by_region(user: Any, today: dt.date | None = None) -> list[tuple[str,
     today = today or timezone.localdate()
     tasks = open_tasks(user)
     return counts_by_child_region(user, tasks, {"open": Q(), "overdue": Q(due_date__lt=today)})
+
+
+def case_enrolments(date: dt.date):
+    """The case module's enrolments active on `date`, as screening compares them (an Arrow
+    table: engine programme, household, the member for a programme paid to persons, amount)."""
+    import pyarrow as pa
+
+    from minzheng.cases.models import Enrolment
+
+    month = date.replace(day=1)
+    rows = (
+        Enrolment.objects.filter(status=Enrolment.Status.ACTIVE, start_month__lte=month)
+        .filter(Q(end_month__isnull=True) | Q(end_month__gte=month))
+        .values_list("programme", "household_id", "beneficiary", "monthly_amount")
+    )
+    programmes, households, persons, amounts = [], [], [], []
+    for programme, household, beneficiary, amount in rows.iterator(chunk_size=10_000):
+        programmes.append(programme)
+        households.append(household)
+        persons.append("" if beneficiary == household else beneficiary)
+        amounts.append(amount)
+    return pa.table(
+        {
+            "programme": pa.array(programmes, pa.string()),
+            "household_id": pa.array(households, pa.string()),
+            "id_number": pa.array(persons, pa.string()),
+            "monthly_amount": pa.array(amounts, pa.decimal128(12, 2)),
+        }
+    )
+
+
+def amount_threshold(date: dt.date) -> tuple[float, float]:
+    """(share, yuan): an amount change beyond the larger of the two is a finding."""
+    return (
+        float(parameter("discovery.amount_change_share", "330000", date)),
+        float(parameter("discovery.amount_change_yuan", "330000", date)),
+    )
