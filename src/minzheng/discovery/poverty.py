@@ -68,14 +68,51 @@ def household_table(engine, con, lake: Path, date: dt.date, counties: list[str])
     ).rename(township="township_code", village="village_code")
 
 
-def compute(engine, con, lake: Path, date: dt.date, counties: list[str], levels=LEVELS) -> dict:
-    """level → the measure's results per region of that level (with its `code`)."""
+def compute(
+    engine,
+    con,
+    lake: Path,
+    date: dt.date,
+    counties: list[str],
+    levels=LEVELS,
+    max_persons: int = 3_000_000,
+) -> dict:
+    """level → the measure's results per region of that level (with its `code`).
+
+    The measure's counts add up (units, poor, censored scores, deprivations), so they are
+    counted per village for a chunk of counties at a time — memory bounded by the chunk, the
+    engine run once — and summed up the hierarchy here."""
+    from minzheng.policy.screen import county_chunks
+
     chosen = measure()
-    table = household_table(engine, con, lake, date, counties)
-    out = {}
-    for level in levels:
-        rows = mpi.compute(con, table, chosen, by=[level])
-        for r in rows:
-            r["code"] = r.pop(level)
-        out[level] = sorted(rows, key=lambda r: r["code"])
+    wanted = set(counties)
+    sums: dict[str, dict[str, float]] = {}
+    chunks = [
+        [c for c in chunk if c in wanted] for chunk, _persons in county_chunks(lake, max_persons)
+    ]
+    for chunk in (c for c in chunks if c):
+        table = household_table(engine, con, lake, date, chunk)
+        for row in con.to_pyarrow(mpi.counts(table, chosen, by=["village"])).to_pylist():
+            village = row.pop("village")
+            for level in levels:
+                code = _region(village, level)
+                into = sums.setdefault(code, {})
+                for key, value in row.items():
+                    into[key] = into.get(key, 0) + (value or 0)
+    out: dict[str, list[dict]] = {level: [] for level in levels}
+    for code, row in sorted(sums.items()):
+        level = _level(code)
+        if level in out:
+            out[level].append(mpi.figures(row, chosen) | {"code": code})
     return out
+
+
+def _region(village: str, level: str) -> str:
+    n = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}[level]
+    return village[:n].ljust(6, "0")
+
+
+def _level(code: str) -> str:
+    from minzheng.regions.levels import level_of_code
+
+    return level_of_code(code).value
