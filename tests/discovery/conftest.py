@@ -35,7 +35,7 @@ def signals(folder, rows):
     folder.mkdir(parents=True, exist_ok=True)
     columns = ["household_id", "county", "village_code", "id_number", "signal", "when", "amount"]
     pq.write_table(
-        pa.table({c: [r.get(c) for r in rows] for c in columns}), folder / "signals.parquet"
+        pa.table({c: [r.get(c) for r in rows] for c in columns}), folder / "part-000.parquet"
     )
     return folder
 

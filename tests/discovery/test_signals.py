@@ -65,7 +65,7 @@ def test_the_look_back_window():
 def evaluated(small_lake, tmp_path_factory):
     out = tmp_path_factory.mktemp("signals") / "out"
     result = signals.run(connect("duckdb"), small_lake, DATE, out)
-    rows = duckdb.sql(f"SELECT * FROM '{out}/signals.parquet' ORDER BY ALL").fetchall()
+    rows = duckdb.sql(f"SELECT * FROM '{out}/part-*.parquet' ORDER BY ALL").fetchall()
     return out, result, rows
 
 
@@ -78,7 +78,7 @@ def test_each_signal_means_what_it_says(evaluated, small_lake):
     out, result, _rows = evaluated
     assert result["not_evaluated"] == {} and result["counts"]["old_alone"] > 0
     con = duckdb.connect()
-    view = f"'{out}/signals.parquet'"
+    view = f"'{out}/part-*.parquet'"
     # 12 months of medical spending, summed again here, reach the threshold
     medical = con.sql(
         f"SELECT s.id_number, s.amount, (SELECT sum(oop_amount) FROM {_lake(small_lake, 'medical_oop')} m "
@@ -121,7 +121,7 @@ def test_pyspark_gives_the_same_signals(evaluated, small_lake, tmp_path):
     _out, _result, rows = evaluated
     signals.run(connect("pyspark"), small_lake, DATE, tmp_path / "spark")
     spark_rows = duckdb.sql(
-        f"SELECT * FROM '{tmp_path}/spark/signals.parquet' ORDER BY ALL"
+        f"SELECT * FROM '{tmp_path}/spark/part-*.parquet' ORDER BY ALL"
     ).fetchall()
     assert spark_rows == rows
 

@@ -11,13 +11,7 @@ from pathlib import Path
 from django.db import transaction
 
 from minzheng.discovery.models import RegionFigures
-
-PREFIXES = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
-
-
-def _code(village: str, level: str) -> str:
-    n = PREFIXES[level]
-    return village[:n].ljust(6, "0") if n <= 6 else village[:n]
+from minzheng.regions.levels import Level, code_at, level_of_code
 
 
 def counts(findings: Path | None, signals: Path | None) -> dict[str, dict]:
@@ -25,31 +19,22 @@ def counts(findings: Path | None, signals: Path | None) -> dict[str, dict]:
     import duckdb
 
     out: dict[str, dict] = defaultdict(lambda: {"signals": {}, "findings": {}})
-    sources = []
-    if findings is not None:
-        sources.append(
-            (
-                "findings",
-                f"SELECT village_code, programme || ':' || kind AS name FROM "
-                f"read_parquet('{(Path(findings) / 'part-*' / '*.parquet').as_posix()}')",
-            )
-        )
-    if signals is not None:
-        sources.append(
-            (
-                "signals",
-                f"SELECT village_code, signal AS name FROM "
-                f"read_parquet('{(Path(signals) / 'signals.parquet').as_posix()}')",
-            )
-        )
-    for key, sql in sources:
+    sources = (
+        ("findings", findings, "part-*/*.parquet", "programme || ':' || kind"),
+        ("signals", signals, "part-*.parquet", "signal"),
+    )
+    for key, folder, pattern, name in sources:
+        if folder is None or not list(Path(folder).glob(pattern)):
+            continue  # not given, or nothing found
+        files = (Path(folder) / pattern).as_posix()
         rows = duckdb.sql(
-            f"SELECT village_code, name, count(*) FROM ({sql}) GROUP BY ALL"
+            f"SELECT village_code, {name} AS name, count(*) FROM read_parquet('{files}') "
+            "GROUP BY ALL"
         ).fetchall()
-        for village, name, n in rows:
-            for level in PREFIXES:
-                bucket = out[_code(village, level)][key]
-                bucket[name] = bucket.get(name, 0) + n
+        for village, label, n in rows:
+            for level in Level:
+                bucket = out[code_at(village, level)][key]
+                bucket[label] = bucket.get(label, 0) + n
     return out
 
 
@@ -70,16 +55,10 @@ def record(
                 "censored": {name: i["censored"] for name, i in r["indicators"].items()},
             }
     rows = [
-        RegionFigures(as_of=as_of, code=code, level=_level_of(code), figures=data)
+        RegionFigures(as_of=as_of, code=code, level=level_of_code(code).value, figures=data)
         for code, data in figures.items()
     ]
     with transaction.atomic():
         RegionFigures.objects.filter(as_of=as_of).delete()
         RegionFigures.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
-
-
-def _level_of(code: str) -> str:
-    from minzheng.regions.levels import level_of_code
-
-    return level_of_code(code).value

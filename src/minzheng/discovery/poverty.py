@@ -83,6 +83,7 @@ def compute(
     counted per village for a chunk of counties at a time — memory bounded by the chunk, the
     engine run once — and summed up the hierarchy here."""
     from minzheng.policy.screen import county_chunks
+    from minzheng.regions.levels import code_at, level_of_code
 
     chosen = measure()
     wanted = set(counties)
@@ -95,24 +96,13 @@ def compute(
         for row in con.to_pyarrow(mpi.counts(table, chosen, by=["village"])).to_pylist():
             village = row.pop("village")
             for level in levels:
-                code = _region(village, level)
+                code = code_at(village, level)
                 into = sums.setdefault(code, {})
                 for key, value in row.items():
                     into[key] = into.get(key, 0) + (value or 0)
     out: dict[str, list[dict]] = {level: [] for level in levels}
     for code, row in sorted(sums.items()):
-        level = _level(code)
+        level = level_of_code(code).value
         if level in out:
             out[level].append(mpi.figures(row, chosen) | {"code": code})
     return out
-
-
-def _region(village: str, level: str) -> str:
-    n = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}[level]
-    return village[:n].ljust(6, "0")
-
-
-def _level(code: str) -> str:
-    from minzheng.regions.levels import level_of_code
-
-    return level_of_code(code).value

@@ -115,7 +115,7 @@ def evidence_of(findings: Path | None, signals: Path | None) -> dict[str, dict]:
                 },
             }
         )
-    for r in _read(signals, "signals.parquet"):
+    for r in _read(signals, "part-*.parquet"):
         h = households[r["household_id"]]
         h["region"] = r["village_code"]
         h["signals"].add(r["signal"])

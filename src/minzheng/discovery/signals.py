@@ -420,30 +420,41 @@ def priority(rows: list[dict], signals: SignalSet) -> dict[str, float]:
     return {h: math.fsum(signals.names[n].weight for n in names) for h, names in seen.items()}
 
 
-def run(con, lake: Path, date: dt.date, out: Path, signals: SignalSet | None = None) -> dict:
-    """Evaluate every signal over the lake on `date` into `out` (Parquet, replaced whole);
-    returns the counts by signal and the signals that could not be evaluated, with why."""
+def run(
+    con,
+    lake: Path,
+    date: dt.date,
+    out: Path,
+    signals: SignalSet | None = None,
+    max_persons: int = 3_000_000,
+) -> dict:
+    """Evaluate every signal over the lake on `date` into `out` (Parquet files `part-NNN`,
+    a chunk of counties each — a household lives in one county — replaced whole); returns the
+    counts by signal and the signals that could not be evaluated, with why."""
     import json
     import os
     import shutil
 
+    import pyarrow.parquet as pq
+
     from minzheng.policy.lake import lake_manifest, open_feeds
+    from minzheng.policy.screen import county_chunks
 
     signals = signals or load_signals()
-    feeds = open_feeds(con, lake)
-    unavailable = availability(feeds, signals, date, con)
-    table = signals_table(con, feeds, signals, date, skip=set(unavailable))
+    unavailable = availability(open_feeds(con, lake), signals, date, con)
     out = Path(out).resolve()
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
         counts: dict[str, int] = {s.name: 0 for s in signals.signals if s.name not in unavailable}
-        if table is not None:
+        for i, (counties, _persons) in enumerate(county_chunks(lake, max_persons)):
+            feeds = open_feeds(con, lake, counties)
+            table = signals_table(con, feeds, signals, date, skip=set(unavailable))
+            if table is None:
+                break
             arrow = con.to_pyarrow(table)
-            import pyarrow.parquet as pq
-
-            pq.write_table(arrow, tmp / "signals.parquet")
+            pq.write_table(arrow, tmp / f"part-{i:03d}.parquet")
             for name in arrow.column("signal").to_pylist():
                 counts[name] += 1
         source = lake_manifest(lake)

@@ -64,3 +64,10 @@ def parent_code_of(code: str) -> str | None:
         return None
     stem = code[: parent.prefix_length]
     return stem.ljust(6, "0") if parent.code_length == 6 else stem
+
+
+def code_at(code: str, level: Level | str) -> str:
+    """The code of the region of `level` that a (deeper) region code lies in: 33010200100 … →
+    330000, 330100, 330102, 330102001 or the village itself."""
+    n = Level(level).prefix_length
+    return code[:n].ljust(6, "0")
