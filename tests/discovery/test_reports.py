@@ -90,3 +90,25 @@ def test_a_reported_task_is_converted_for_the_household_the_visit_found(
     assert (
         done.state == "converted" and done.household_id == home and done.case.channel == "discovery"
     )
+
+
+def test_a_report_colliding_with_another_is_retried_then_refused_cleanly(public):
+    from unittest import mock
+
+    from django.db import IntegrityError
+
+    real = PublicReport.objects.create
+    calls = []
+
+    def once_busy(**kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise IntegrityError("duplicate reference")
+        return real(**kw)
+
+    with mock.patch.object(PublicReport.objects, "create", side_effect=once_busy):
+        assert _post(public, GOOD).status_code == 200  # the second attempt saves it
+    with mock.patch.object(PublicReport.objects, "create", side_effect=IntegrityError("busy")):
+        busy = _post(public, {**GOOD, "description": "另一件事"}, address="198.51.100.9")
+    assert busy.status_code == 503 and "稍后" in busy.content.decode()
+    assert PublicReport.objects.count() == 1

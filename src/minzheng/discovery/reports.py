@@ -12,7 +12,7 @@ import unicodedata
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from minzheng.discovery.models import PublicReport, Task
@@ -59,9 +59,6 @@ def address_hash(address: str) -> str:
 
 def report_submit(*, township_code: str, address: str, data: dict) -> PublicReport:
     """Record a report and raise (or join) its task; the reference is all the reporter sees."""
-    from minzheng.cases.services import calendar
-    from minzheng.discovery.services import parameter
-
     region = township(township_code)
     if region is None:
         raise ReportError(
@@ -85,6 +82,23 @@ def report_submit(*, township_code: str, address: str, data: dict) -> PublicRepo
     ).hexdigest()
     today = timezone.localdate()
     county = region.code[:6]
+    for attempt in range(3):  # a report saved at the same moment takes the same number
+        try:
+            return _save(region, location, description, contact, hashed, content, county, today)
+        except IntegrityError:
+            if attempt == 2:
+                raise ReportError(
+                    "report_busy",
+                    gettext_noop("Please send the report again in a moment."),
+                    status=503,
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def _save(region, location, description, contact, hashed, content, county, today):
+    from minzheng.cases.services import calendar
+    from minzheng.discovery.services import parameter
+
     quiet = timezone.now() - dt.timedelta(days=parameter("discovery.quiet_days", county, today))
     with transaction.atomic():
         same = (
