@@ -346,16 +346,25 @@ def signals_table(
         .distinct()
         .mutate(low_income=ibis.literal(True))
     )
-    wages = feeds["si_wages"].select("id_number", "monthly_wage")
-    wages = wages.group_by("id_number").aggregate(wage=wages.monthly_wage.sum())
-    with_wage = members.join(wages, "id_number")
-    top = with_wage.group_by("household_id").aggregate(top_wage=with_wage.wage.max())
-    earners = (
-        with_wage.join(top, "household_id")
-        .filter(lambda t: (t.wage == t.top_wage) & (t.wage > 0))
-        .select("id_number")
-        .mutate(main_earner=ibis.literal(True))
-    )
+
+    def earners(households):
+        """The main earners (the highest wage, above 0) of `households` only: over the whole
+        province the wages of every member would be joined and ranked (64 million persons,
+        most of a run's time at scale 1.0) to keep a few thousand."""
+        local = persons.select("id_number", "household_id").semi_join(households, "household_id")
+        wages = feeds["si_wages"].select("id_number", "monthly_wage")
+        wages = wages.semi_join(local, "id_number")
+        wages = wages.group_by("id_number").aggregate(wage=wages.monthly_wage.sum())
+        with_wage = local.join(wages, "id_number")
+        with_wage = with_wage.mutate(
+            top_wage=with_wage.wage.max().over(ibis.window(group_by="household_id"))
+        )
+        return (
+            with_wage.filter((with_wage.wage == with_wage.top_wage) & (with_wage.wage > 0))
+            .select("id_number")
+            .mutate(main_earner=ibis.literal(True))
+        )
+
     parts = []
     for s in signals.signals:
         if s.name in skip:
@@ -385,7 +394,7 @@ def signals_table(
             )
         t = t.join(members, "id_number")
         if "main_earner" in s.requires:
-            t = t.join(earners, "id_number")
+            t = t.join(earners(t.select("household_id").distinct()), "id_number")
         if "low_income" in s.requires:
             t = t.join(low_income, "household_id")
         if "lives_alone" in s.requires:
