@@ -1073,25 +1073,47 @@ def discover_monitor(
 
 @discover_app.command("score")
 def discover_score(
-    findings: Path = typer.Option(..., exists=True, file_okay=False, help="A findings folder."),
     truth: Path = typer.Option(
         ..., exists=True, file_okay=False, help="The synthetic province's truth/ folder."
     ),
+    findings: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A findings folder (discover screen)."
+    ),
+    signals: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A signals folder (discover signals)."
+    ),
 ) -> None:
-    """Recall and precision of the findings against the planted truth (Markdown table)."""
+    """Recall and precision of the findings and of each signal against the planted truth
+    (Markdown tables)."""
+    from minzheng.discovery import signals as signal_rules
     from minzheng.discovery.screening import score
 
     def share(value: float | None) -> str:
         return "—" if value is None else f"{value:.3f}"
 
-    typer.echo("| programme | finding | unit | found | planted | matched | recall | precision |")
-    typer.echo("|---|---|---|---|---|---|---|---|")
-    for r in score(findings, truth):
+    if findings is None and signals is None:
+        raise _fail("give --findings, --signals or both")
+    if findings is not None:
         typer.echo(
-            f"| {r['programme']} | {r['kind']} | {r['unit']} | {r['found']:,} | "
-            f"{r['planted']:,} | {r['matched']:,} | {share(r['recall'])} | "
-            f"{share(r['precision'])} |"
+            "| programme | finding | unit | found | planted | matched | recall | precision |"
         )
+        typer.echo("|---|---|---|---|---|---|---|---|")
+        for r in score(findings, truth):
+            typer.echo(
+                f"| {r['programme']} | {r['kind']} | {r['unit']} | {r['found']:,} | "
+                f"{r['planted']:,} | {r['matched']:,} | {share(r['recall'])} | "
+                f"{share(r['precision'])} |"
+            )
+    if signals is not None:
+        if findings is not None:
+            typer.echo("")
+        typer.echo("| signal | label | found | planted | matched | recall | precision |")
+        typer.echo("|---|---|---|---|---|---|---|")
+        for r in signal_rules.score(signals, truth):
+            typer.echo(
+                f"| {r['signal']} | {r['label']} | {r['found']:,} | {r['planted']:,} | "
+                f"{r['matched']:,} | {share(r['recall'])} | {share(r['precision'])} |"
+            )
 
 
 @feed_app.command("docs")

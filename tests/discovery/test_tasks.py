@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from minzheng.audit.models import AuditEvent
 from minzheng.cases.models import Case
-from minzheng.discovery import services
+from minzheng.discovery import services, signals
 from minzheng.discovery.models import Task
 from minzheng.lib.i18n import TranslatableError
 from tests.verification.test_web import consent_all
@@ -27,7 +27,8 @@ def test_tasks_are_raised_once_per_household_and_updated(evidence, home, clock):
     assert done["created"] == 2 and done["unchanged"] == 0
     task = Task.objects.get(household_id=home)
     assert task.state == "open" and len(task.evidence) == 2
-    assert task.priority == pytest.approx(0.5 + 0.2)  # a finding, and medical spending
+    medical = signals.load_signals().names["medical_spending"].weight
+    assert task.priority == pytest.approx(0.5 + medical)  # a finding, and medical spending
     # 10 working days, over the National Day (1–7 October off, Saturday 10 October worked)
     assert task.due_date == dt.date(2026, 10, 16)
     assert task.number.startswith("RW330102")

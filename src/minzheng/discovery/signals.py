@@ -3,12 +3,17 @@ set-based over the whole lake at an explicit as-of date, on any Ibis backend
 (framework-free).
 
 A signal reads one feed and counts either an `event` (a row whose date falls in the look-back
-window), a `sum` (the rows' values in the window reaching a threshold) or a `state` (a row
+window), a `sum` (the rows' values in the window reaching a threshold), a `fall` (the
+household's losses `before` − `after` in the window reaching a share `threshold` of what it
+had: the losses plus its current total of `base_value` in `base_feed`) or a `state` (a row
 as it stands on the date), filtered by conditions on the feed's columns and by household
 conditions (`requires`): the person is the household's main earner (the highest wage), the
 household is on the low-income register (低保, 低边 or 特困), the person lives alone, the person
-is 80 or older. A household's priority score is the sum of the weights of its signals (the
-weights add up to 1, so the score is between 0 and 1).
+is 80 or older, or the household's situation got worse after the row's date (another event,
+sum or fall signal of the household dated later: `worsened`). A signal about a person who has
+died is not raised, except from the deaths feed itself; one about a household (a feed whose
+subject is the household) as long as a member lives. A household's priority score is the
+sum of the weights of its signals (the weights add up to 1, so the score is between 0 and 1).
 
 A rule file naming an unknown feed, column, operator or household condition, a negative
 threshold or look-back, or weights not adding up to 1 is refused with its file and line. A
@@ -28,9 +33,9 @@ from minzheng.lib import yamllines
 from minzheng.lib.i18n import TranslatableError, gettext_noop, shorten
 
 RULES = Path(__file__).with_name("signals.yaml")
-KINDS = ("event", "sum", "state")
+KINDS = ("event", "sum", "fall", "state")
 OPERATORS = ("<", "<=", ">", ">=", "==", "!=", "in")
-REQUIRES = ("main_earner", "low_income", "lives_alone", "aged_80")
+REQUIRES = ("main_earner", "low_income", "lives_alone", "aged_80", "worsened")
 LOW_INCOME = ("dibao", "dibian", "tekun")
 WEIGHT_TOLERANCE = 1e-6
 
@@ -59,6 +64,10 @@ class Signal:
     lookback_months: int = 0
     where: tuple[Condition, ...] = ()
     requires: tuple[str, ...] = ()
+    before: str = ""  # fall: the columns of the value before and after the change
+    after: str = ""
+    base_feed: str = ""  # fall: the feed and column of the household's current total
+    base_value: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,15 +178,32 @@ def load_signals(path: Path = RULES) -> SignalSet:
                 value=shorten(str(kind)),
                 allowed=", ".join(KINDS),
             )
-        needed = {"event": ("date",), "sum": ("date", "value"), "state": ()}[kind]
-        for key in needed:
-            if str(raw.get(key, "")) not in columns:
+        needed = {
+            "event": ("date",),
+            "sum": ("date", "value"),
+            "fall": ("date", "before", "after"),
+            "state": (),
+        }[kind]
+        base = FEEDS.get(str(raw.get("base_feed"))) if kind == "fall" else None
+        if kind == "fall" and base is None:
+            raise _fail(
+                "unknown_feed",
+                gettext_noop("%(file)s line %(line)s: there is no feed %(feed)s."),
+                path,
+                yamllines.line_of(raw, "base_feed") or line,
+                feed=shorten(str(raw.get("base_feed", "—"))),
+            )
+        checks = [(key, feed, columns) for key in needed]
+        if base is not None:
+            checks.append(("base_value", base, {c.name: c for c in base.columns}))
+        for key, named, known in checks:
+            if str(raw.get(key, "")) not in known:
                 raise _fail(
                     "unknown_column",
                     gettext_noop("%(file)s line %(line)s: feed %(feed)s has no column %(column)s."),
                     path,
-                    yamllines.line_of(raw, key),
-                    feed=feed.name,
+                    yamllines.line_of(raw, key) or line,
+                    feed=named.name,
                     column=shorten(str(raw.get(key, "—"))),
                 )
         where = []
@@ -247,12 +273,23 @@ def load_signals(path: Path = RULES) -> SignalSet:
                 value=shorten(str(weight)),
             )
         threshold = _number(raw, "threshold", path)
+        if kind == "fall" and not 0 < threshold <= 1:
+            raise _fail(
+                "bad_share",
+                gettext_noop(
+                    "%(file)s line %(line)s: threshold = %(value)s of a fall must be a share "
+                    "above 0 and at most 1."
+                ),
+                path,
+                yamllines.line_of(raw, "threshold") or line,
+                value=shorten(str(threshold)),
+            )
         lookback = int(_number(raw, "lookback_months", path, integer=True))
-        if kind in ("event", "sum") and lookback == 0:
+        if kind != "state" and lookback == 0:
             raise _fail(
                 "no_lookback",
                 gettext_noop(
-                    "%(file)s line %(line)s: an %(kind)s signal needs lookback_months above 0."
+                    "%(file)s line %(line)s: a signal of kind %(kind)s needs lookback_months above 0."
                 ),
                 path,
                 line,
@@ -271,6 +308,10 @@ def load_signals(path: Path = RULES) -> SignalSet:
                 lookback_months=lookback,
                 where=tuple(where),
                 requires=tuple(requires),
+                before=str(raw.get("before", "")),
+                after=str(raw.get("after", "")),
+                base_feed=base.name if base else "",
+                base_value=str(raw.get("base_value", "")),
             )
         )
     total = math.fsum(s.weight for s in signals)
@@ -283,6 +324,21 @@ def load_signals(path: Path = RULES) -> SignalSet:
             total=f"{total:.6g}",
         )
     return SignalSet(tuple(signals), stale_days, str(path), {s.name: s for s in signals})
+
+
+def feeds_of(signals: SignalSet) -> tuple[str, ...]:
+    """The feeds the signals read (to open besides the engine's)."""
+    names = [s.feed for s in signals.signals] + [s.base_feed for s in signals.signals]
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def years_before(date: dt.date, years: int) -> dt.date:
+    """The same day `years` earlier (28 February for a 29th): born on it or before, a person
+    has reached `years` on `date`."""
+    try:
+        return date.replace(year=date.year - years)
+    except ValueError:
+        return date.replace(year=date.year - years, day=28)
 
 
 def window_start(date: dt.date, months: int) -> dt.date:
@@ -331,6 +387,8 @@ def signals_table(
     signal that can be evaluated."""
     import ibis
 
+    from minzheng.exchange.feeds import FEEDS
+
     persons = feeds["hukou_persons"]
     dead = feeds["deaths"].filter(feeds["deaths"].death_date <= date).select("id_number")
     living = persons.anti_join(dead, "id_number")
@@ -338,6 +396,7 @@ def signals_table(
     members = persons.select("id_number", "household_id", "county", "birth_date").join(
         villages, "household_id"
     )
+    living_members = members.semi_join(living.select("id_number"), "id_number")
     household_size = living.group_by("household_id").aggregate(size=living.count())
     register = feeds["enrolments"]
     low_income = (
@@ -365,17 +424,44 @@ def signals_table(
             .mutate(main_earner=ibis.literal(True))
         )
 
-    parts = []
-    for s in signals.signals:
+    def fall(t, s: Signal):
+        """The households whose losses in the window reach the share: one row each, the
+        member who lost most, the last change and the monthly amount lost."""
+        t = t.group_by("id_number").aggregate(
+            lost=(t[s.before] - t[s.after]).sum().cast("decimal(20, 2)"), when=t[s.date].max()
+        )
+        t = t.join(living_members.select("id_number", "household_id"), "id_number")
+        households = t.group_by("household_id").aggregate(
+            id_number=t.id_number.argmax(t.lost),
+            lost=t.lost.sum(),
+            when=t.when.max(),
+        )
+        base = feeds[s.base_feed]
+        base = base.join(
+            living_members.select("id_number", "household_id").semi_join(
+                households, "household_id"
+            ),
+            "id_number",
+        )
+        base = base.group_by("household_id").aggregate(now=base[s.base_value].sum())
+        t = households.left_join(base, "household_id")
+        had = t.lost.cast("float64") + t.now.fill_null(0).cast("float64")
+        t = t.filter((t.lost > 0) & (t.lost.cast("float64") >= s.threshold * had))
+        return t.select("id_number", "when", amount=t.lost.cast("decimal(20, 2)"))
+
+    parts, worsening = [], []
+    for s in sorted(signals.signals, key=lambda s: "worsened" in s.requires):
         if s.name in skip:
             continue
         t = feeds[s.feed]
         for c in s.where:
             t = t.filter(_condition(t, c))
-        if s.kind in ("event", "sum"):
+        if s.kind != "state":
             start = window_start(date, s.lookback_months)
             t = t.filter((t[s.date] >= start) & (t[s.date] <= date))
-        if s.kind == "sum":
+        if s.kind == "fall":
+            t = fall(t, s)
+        elif s.kind == "sum":
             t = t.group_by("id_number").aggregate(
                 amount=t[s.value].sum().cast("decimal(20, 2)"), when=t[s.date].max()
             )
@@ -392,7 +478,12 @@ def signals_table(
                 .distinct()
                 .mutate(when=ibis.literal(date), amount=ibis.null("decimal(20, 2)"))
             )
-        t = t.join(members, "id_number")
+        if s.feed == "deaths":
+            t = t.join(members, "id_number")
+        elif FEEDS[s.feed].subject == "household_id":  # about a household that still lives
+            t = t.join(members, "id_number").semi_join(household_size, "household_id")
+        else:
+            t = t.join(living_members, "id_number")
         if "main_earner" in s.requires:
             t = t.join(earners(t.select("household_id").distinct()), "id_number")
         if "low_income" in s.requires:
@@ -401,18 +492,28 @@ def signals_table(
             t = t.join(household_size.filter(household_size.size == 1), "household_id")
             t = t.join(living.select("id_number"), "id_number")
         if "aged_80" in s.requires:
-            t = t.filter(t.birth_date <= dt.date(date.year - 80, date.month, min(date.day, 28)))
-        parts.append(
-            t.select(
-                "household_id",
-                "county",
-                "village_code",
-                "id_number",
-                signal=ibis.literal(s.name),
-                when=t.when.cast("date"),
-                amount=t.amount,
-            )
+            t = t.filter(t.birth_date <= years_before(date, 80))
+        if "worsened" in s.requires:
+            if not worsening:
+                continue  # nothing could have got worse: no event signal was evaluated
+            later = worsening[0]
+            for part in worsening[1:]:
+                later = later.union(part)
+            later = later.group_by("household_id").aggregate(latest=later.when.max())
+            t = t.join(later, "household_id")
+            t = t.filter(t.latest > t.when)
+        part = t.select(
+            "household_id",
+            "county",
+            "village_code",
+            "id_number",
+            signal=ibis.literal(s.name),
+            when=t.when.cast("date"),
+            amount=t.amount,
         )
+        parts.append(part)
+        if s.kind != "state" and "worsened" not in s.requires:
+            worsening.append(part.select("household_id", "when"))
     if not parts:
         return None
     union = parts[0]
@@ -450,7 +551,8 @@ def run(
     from minzheng.policy.screen import county_chunks
 
     signals = signals or load_signals()
-    unavailable = availability(open_feeds(con, lake), signals, date, con)
+    extra = feeds_of(signals)
+    unavailable = availability(open_feeds(con, lake, extra=extra), signals, date, con)
     out = Path(out).resolve()
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -458,7 +560,7 @@ def run(
     try:
         counts: dict[str, int] = {s.name: 0 for s in signals.signals if s.name not in unavailable}
         for i, (counties, _persons) in enumerate(county_chunks(lake, max_persons)):
-            feeds = open_feeds(con, lake, counties)
+            feeds = open_feeds(con, lake, counties, extra=extra)
             table = signals_table(con, feeds, signals, date, skip=set(unavailable))
             if table is None:
                 break
@@ -490,3 +592,36 @@ def run(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return {"counts": counts, "not_evaluated": unavailable}
+
+
+def score(folder: Path, truth: Path, signals: SignalSet | None = None) -> list[dict]:
+    """Recall and precision of each signal's households against the planted truth of a
+    synthetic province (`truth/signals`): the households a signal raised against those the
+    generator put in that situation."""
+    import duckdb
+
+    signals = signals or load_signals()
+    found = f"read_parquet('{(Path(folder) / 'part-*.parquet').as_posix()}')"
+    planted = f"read_parquet('{(Path(truth) / 'signals' / '*' / '*.parquet').as_posix()}')"
+    con = duckdb.connect()
+    rows = []
+    for s in signals.signals:
+        n_found, n_true, hits = con.execute(
+            f"WITH f AS (SELECT DISTINCT household_id FROM {found} WHERE signal = ?), "
+            f"t AS (SELECT DISTINCT household_id FROM {planted} WHERE signal = ?) "
+            "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM t), "
+            "(SELECT count(*) FROM f JOIN t USING (household_id))",
+            [s.name, s.name],
+        ).fetchone()
+        rows.append(
+            {
+                "signal": s.name,
+                "label": s.label,
+                "found": n_found,
+                "planted": n_true,
+                "matched": hits,
+                "recall": hits / n_true if n_true else None,
+                "precision": hits / n_found if n_found else None,
+            }
+        )
+    return rows

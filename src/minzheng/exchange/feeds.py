@@ -365,6 +365,35 @@ FEEDS: dict[str, Feed] = {
             lookup=True,
         ),
         Feed(
+            "wage_changes",
+            pgettext_lazy("feed", "Changes of insured wages"),
+            "人社",
+            "id_number",
+            (
+                ID,
+                _c("change_date", "date", pgettext_lazy("feed column", "changed on"), IN),
+                _c(
+                    "wage_before",
+                    "money",
+                    pgettext_lazy("feed column", "monthly wage before"),
+                    S,
+                    **MONEY,
+                ),
+                _c(
+                    "wage_after",
+                    "money",
+                    pgettext_lazy("feed column", "monthly wage after"),
+                    S,
+                    **MONEY,
+                ),
+            ),
+            key=("id_number", "change_date"),
+            description=(
+                "Changes of a person's insured monthly wage (the contribution base) over the"
+                " last year; a wage after of 0 is the end of an insured job."
+            ),
+        ),
+        Feed(
             "tax_income",
             pgettext_lazy("feed", "Taxable income"),
             "税务",
@@ -641,6 +670,54 @@ FEEDS: dict[str, Feed] = {
             key=("id_number", "programme"),
             engine=True,
             lookup=True,
+        ),
+        Feed(
+            "assistance_exits",
+            pgettext_lazy("feed", "Assistance exits and rejected applications"),
+            "民政",
+            "household_id",
+            (
+                HOUSEHOLD,
+                ID,
+                _c(
+                    "programme",
+                    "string",
+                    pgettext_lazy("feed column", "programme"),
+                    S,
+                    codes=PROGRAMMES,
+                ),
+                _c(
+                    "outcome",
+                    "string",
+                    pgettext_lazy("feed column", "outcome"),
+                    S,
+                    codes={
+                        "exit": pgettext_lazy("feed value", "left the programme"),
+                        "rejected": pgettext_lazy("feed value", "application rejected"),
+                    },
+                ),
+                _c("decided_date", "date", pgettext_lazy("feed column", "decided on"), IN),
+                _c(
+                    "reason",
+                    "string",
+                    pgettext_lazy("feed column", "reason"),
+                    S,
+                    codes={
+                        "income_above_standard": pgettext_lazy(
+                            "feed value", "income above the standard"
+                        ),
+                        "assets_above_limit": pgettext_lazy("feed value", "assets above the limit"),
+                        "moved_away": pgettext_lazy("feed value", "moved away"),
+                        "voluntary": pgettext_lazy("feed value", "at the household's request"),
+                        "incomplete": pgettext_lazy("feed value", "application incomplete"),
+                    },
+                ),
+            ),
+            key=("household_id", "programme", "decided_date"),
+            description=(
+                "The households that left an assistance programme, or whose application was"
+                " rejected, over the last two years (the civil-affairs system's own records)."
+            ),
         ),
         Feed(
             "children_registry",
@@ -922,7 +999,7 @@ def render_docs() -> str:
             "",
             f"{f.department}. About: `{f.subject}`. Row key: "
             f"{', '.join(f'`{k}`' for k in f.key) or 'none (every row is a record)'}. "
-            f"Used as: {', '.join(uses)}." + (f" {f.description}" if f.description else ""),
+            f"Used as: {', '.join(uses) or '—'}." + (f" {f.description}" if f.description else ""),
             "",
             "| column | type | unit | level | mask | codes | meaning |",
             "| --- | --- | --- | --- | --- | --- | --- |",

@@ -29,12 +29,17 @@ def lake_manifest(lake: Path) -> dict:
 
 
 def open_feeds(
-    con: ibis.BaseBackend, lake: Path, counties: list[str] | None = None
+    con: ibis.BaseBackend,
+    lake: Path,
+    counties: list[str] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> dict[str, ir.Table]:
-    """One table per feed; the county partition is text on every backend."""
+    """One table per engine feed, and per feed of `extra` the lake holds (a lake written
+    before a feed was declared lacks it); the county partition is text on every backend."""
     lake_manifest(lake)
     tables = {}
-    for name in FEEDS:
+    wanted = list(FEEDS) + [n for n in extra if n not in FEEDS and (Path(lake) / n).is_dir()]
+    for name in wanted:
         folder = Path(lake) / name
         if con.name == "duckdb":
             table = con.read_parquet(

@@ -737,6 +737,28 @@ def generate_county(
         },
     )
 
+    low_income_h = np.zeros(h, dtype=bool)
+    low_income_h[np.concatenate([enrolled_h, tekun_h, np.flatnonzero(cls == DIBIAN)])] = True
+    events, signal_truth = _signal_events(
+        np.random.default_rng([seed, county.index, 3]),  # a stream of its own: the feeds
+        today=today,  # above are the same with or without the events
+        a=a,
+        S=S,
+        ids=ids,
+        hh_ids=hh_ids,
+        hh=hh,
+        starts=starts,
+        wage=wage,
+        dead=dead,
+        death_date=death_date,
+        age=age,
+        low_income_h=low_income_h,
+        settled_h=~low_income_h,
+        medical=(rows, med_month, med_amount),
+        tables=tables,
+    )
+    tables.update(events)
+
     # ---- truth (never read by the platform) ---------------------------------------------
     t_h = np.concatenate([stale_h, missed_h])
     t_kind = np.concatenate(
@@ -771,6 +793,7 @@ def generate_county(
                 ),
             }
         ),
+        "signals": signal_truth,
         "households": _table(
             {
                 "household_id": hh_ids,
@@ -862,3 +885,226 @@ def _institutions(
         },
     )
     return out
+
+
+# The situations the warning signals look for, as the generator defines them (its own truth,
+# independent of the platform's rule file): look-back windows in days (the snapshot and the
+# days before it, up to and including the last), the medical burden in yuan over a year, and
+# the fall of a household's insured wages as a share.
+RECENT_DAYS, YEAR_DAYS = 183, 365
+EPOCH = np.datetime64("1900-01-01", "D")  # "never", below every date
+EVENT_SIGNALS = (
+    "earner_died",
+    "medical_spending",
+    "unemployed_low_income",
+    "new_severe_disability",
+    "wage_fall",
+)
+
+
+def _signal_events(
+    rng,
+    *,
+    today,
+    a,
+    S: float,
+    ids: pa.Array,
+    hh_ids: pa.Array,
+    hh: np.ndarray,
+    starts: np.ndarray,
+    wage: np.ndarray,
+    dead: np.ndarray,
+    death_date: np.ndarray,
+    age: np.ndarray,
+    low_income_h: np.ndarray,
+    settled_h: np.ndarray,
+    medical: tuple[np.ndarray, np.ndarray, np.ndarray],
+    tables: dict[str, pa.Table],
+) -> tuple[dict[str, pa.Table], pa.Table]:
+    """The event feeds of the warning signals — changes of insured wages, and exits from
+    assistance and rejected applications — and the planted truth of every signal: which
+    households are in each situation on the snapshot date, by the generator's definitions.
+
+    Planted: sharp falls of a household's main earner's wage, jobs lost before an
+    unemployment registration, and, for a share of the recent exits and rejections, a fall
+    after the decision (a household whose situation got worse); around them, small changes
+    of wages either way that no signal should raise."""
+    snapshot = today.item()
+    h, n = len(settled_h), len(hh)
+    days_ago = lambda d: (today - d).astype("timedelta64[D]").astype(np.int64)  # noqa: E731
+    living = ~dead
+    # the main earner of each household: the highest wage above 0 (−1: none)
+    order = np.lexsort((-wage, hh))
+    first = order[_starts(hh[order])]
+    earner = np.full(h, -1)
+    earner[hh[first]] = np.where(wage[first] > 0, first, -1)
+
+    # --- exits from assistance and rejected applications (two years) ----------------------
+    candidates = np.flatnonzero(settled_h)
+    n_exit = int(round(a("assistance_exit_share") * h))
+    n_rej = int(round(a("assistance_rejected_share") * h))
+    picked = rng.permutation(candidates)[: n_exit + n_rej]
+    outcome = np.where(np.arange(len(picked)) < n_exit, "exit", "rejected")
+    decided = today - rng.integers(0, 2 * YEAR_DAYS, len(picked)) * DAY
+    reasons = np.where(
+        outcome == "exit",
+        np.array(["income_above_standard", "assets_above_limit", "moved_away", "voluntary"])[
+            rng.choice(4, len(picked), p=[0.6, 0.2, 0.1, 0.1])
+        ],
+        np.array(["income_above_standard", "assets_above_limit", "incomplete"])[
+            rng.choice(3, len(picked), p=[0.6, 0.3, 0.1])
+        ],
+    )
+    exits = _feed(
+        "assistance_exits",
+        snapshot,
+        {
+            "household_id": hh_ids.take(pa.array(picked)),
+            "id_number": ids.take(pa.array(starts[picked])),
+            "programme": np.where(rng.random(len(picked)) < 0.9, "dibao", "dibian"),
+            "outcome": outcome,
+            "decided_date": _dates(decided),
+            "reason": reasons,
+        },
+    )
+
+    # --- changes of insured wages (one a person at most) ----------------------------------
+    changed = np.zeros(n, dtype=bool)
+    rows: list[
+        tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    ] = []  # who, when, before, after
+
+    def change(who: np.ndarray, when: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
+        changed[who] = True
+        rows.append((who, when, before, after))
+
+    # worse after a recent decision: the main earner's wage falls after it
+    recent = (days_ago(decided) < YEAR_DAYS) & (earner[picked] >= 0)
+    worse = np.flatnonzero(recent & (rng.random(len(picked)) < a("exit_worsened_share")))
+    who = earner[picked[worse]]
+    since = days_ago(decided[worse])
+    when = today - rng.integers(0, np.maximum(since, 1)) * DAY
+    change(who, when, wage[who] / rng.uniform(0.15, 0.45, len(who)), wage[who])
+    # sharp falls of a main earner's wage
+    fall_h = np.flatnonzero((earner >= 0) & (rng.random(h) < a("wage_fall_share")))
+    who = earner[fall_h]
+    who = who[~changed[who]]
+    when = today - rng.integers(0, YEAR_DAYS, len(who)) * DAY
+    change(who, when, wage[who] / rng.uniform(0.15, 0.6, len(who)), wage[who])
+    # insured jobs that ended before an unemployment registration of the last year
+    reg_date = tables["unemployment"].column("registered_date").to_numpy().astype("datetime64[D]")
+    unemployed = _row_persons(ids, tables["unemployment"].column("id_number"))
+    lost = (days_ago(reg_date) < YEAR_DAYS) & (
+        rng.random(len(unemployed)) < a("job_loss_insured_share")
+    )
+    who = unemployed[lost]
+    change(
+        who,
+        reg_date[lost] - rng.integers(0, 30, len(who)) * DAY,
+        S * rng.uniform(2.5, 6.0, len(who)),
+        np.zeros(len(who)),
+    )
+    # small changes either way
+    noise = np.flatnonzero((wage > 0) & ~changed & (rng.random(n) < a("wage_change_share")))
+    change(
+        noise,
+        today - rng.integers(0, YEAR_DAYS, len(noise)) * DAY,
+        wage[noise] * rng.uniform(0.85, 1.15, len(noise)),
+        wage[noise],
+    )
+    who, when, before, after = (np.concatenate(c) for c in zip(*rows, strict=True))
+    before, after = np.round(before, 2), np.round(after, 2)
+    wage_changes = _feed(
+        "wage_changes",
+        snapshot,
+        {
+            "id_number": ids.take(pa.array(who)),
+            "change_date": _dates(when),
+            "wage_before": _money(before),
+            "wage_after": _money(after),
+        },
+    )
+
+    # --- the truth of every signal ------------------------------------------------------
+    truth: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # persons, households, dates
+
+    def planted(name: str, persons: np.ndarray, dates: np.ndarray) -> None:
+        truth[name] = (persons, hh[persons], dates)
+
+    p = np.flatnonzero(dead & (days_ago(death_date) <= RECENT_DAYS))
+    p = p[earner[hh[p]] == p]
+    planted("earner_died", p, death_date[p])
+    med_rows, med_month, med_amount = medical
+    last_year = days_ago(med_month) <= YEAR_DAYS
+    spent = np.bincount(
+        med_rows[last_year], weights=np.round(med_amount[last_year], 2), minlength=n
+    )
+    latest = np.full(n, EPOCH, "datetime64[D]")
+    np.maximum.at(latest, med_rows[last_year], med_month[last_year])
+    p = np.flatnonzero(living & (spent >= a("truth_medical_burden")))
+    planted("medical_spending", p, latest[p])
+    recent_reg = days_ago(reg_date) <= RECENT_DAYS
+    p, d = unemployed[recent_reg], reg_date[recent_reg]
+    keep = living[p] & low_income_h[hh[p]]
+    planted("unemployed_low_income", p[keep], d[keep])
+    certs = tables["disability_certs"]
+    issued = certs.column("issued_date").to_numpy().astype("datetime64[D]")
+    holders = _row_persons(ids, certs.column("id_number"))
+    new = (certs.column("grade").to_numpy() <= 2) & (days_ago(issued) <= RECENT_DAYS)
+    keep = new & living[holders]
+    planted("new_severe_disability", holders[keep], issued[keep])
+    living_size = np.bincount(hh, weights=living, minlength=h)
+    p = np.flatnonzero(living & (age >= 80) & (living_size[hh] == 1))
+    planted("old_alone", p, np.full(len(p), today))
+    kids = tables["children_registry"]
+    away = ("deceased", "missing", "prison")
+    both = pc.and_(
+        pc.is_in(kids.column("father_status"), pa.array(away)),
+        pc.is_in(kids.column("mother_status"), pa.array(away)),
+    ).to_numpy(zero_copy_only=False)
+    p = _row_persons(ids, kids.column("id_number"))[both]
+    p = p[living[p]]
+    planted("child_without_parents", p, np.full(len(p), today))
+    window = (days_ago(when) <= RECENT_DAYS) & living[who]  # the wages of the living
+    lost_wage = np.bincount(hh[who[window]], weights=(before - after)[window], minlength=h)
+    base = np.bincount(hh, weights=np.round(wage, 2) * living, minlength=h) + lost_wage
+    fell = np.flatnonzero((lost_wage > 0) & (lost_wage >= a("truth_wage_fall") * base))
+    # the household's member with the largest fall, and its last change
+    by_fall = np.lexsort((-(before - after)[window], hh[who[window]]))
+    hw = hh[who[window]][by_fall]
+    top = who[window][by_fall][_starts(hw)]
+    last = np.full(h, EPOCH, "datetime64[D]")
+    np.maximum.at(last, hh[who[window]], when[window])
+    top_of = np.full(h, -1)
+    top_of[hh[top]] = top
+    planted("wage_fall", top_of[fell], last[fell])
+    # a recent exit or rejection followed by an event of another signal
+    later = np.full(h, EPOCH, "datetime64[D]")
+    for name in EVENT_SIGNALS:
+        _p, households, dates = truth[name]
+        np.maximum.at(later, households, dates)
+    recent = days_ago(decided) <= YEAR_DAYS
+    keep = recent & (later[picked] > decided)
+    planted("exit_worsened", starts[picked[keep]], decided[keep])
+
+    names = list(truth)
+    persons = np.concatenate([truth[k][0] for k in names]).astype(np.int64)
+    table = _table(
+        {
+            "signal": np.concatenate([np.full(len(truth[k][0]), k) for k in names]),
+            "household_id": hh_ids.take(pa.array(hh[persons])),
+            "id_number": ids.take(pa.array(persons)),
+            "date": _dates(np.concatenate([truth[k][2] for k in names])),
+        }
+    )
+    return {"wage_changes": wage_changes, "assistance_exits": exits}, table
+
+
+def _row_persons(ids: pa.Array, column: pa.ChunkedArray) -> np.ndarray:
+    """The person index of each row's ID number."""
+    return pc.index_in(column, value_set=ids).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _starts(keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal sorted keys starts (empty for no keys)."""
+    return np.r_[True, keys[1:] != keys[:-1]][: len(keys)]
