@@ -1,0 +1,1 @@
+"""Policy simulation: what a change of the rules does to households' incomes (issue #14)."""
