@@ -1136,3 +1136,146 @@ def catalogue() -> None:
 def main() -> None:
     """Entry point of the console script."""
     app()
+
+
+@app.command()
+def simulate(
+    scenarios: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Scenario files (YAML), compared side by side."
+    ),
+    date: str = typer.Option(..., help="The as-of date, YYYY-MM-DD (never the clock)."),
+    lake: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A lake folder (default: the snapshot in use)."
+    ),
+    out: Path | None = typer.Option(
+        None, dir_okay=False, help="Keep the run's results (JSON, aggregates only)."
+    ),
+    xlsx: Path | None = typer.Option(
+        None, dir_okay=False, help="The results as an Excel workbook, a sheet per breakdown."
+    ),
+    backend: str = typer.Option("duckdb", help="duckdb (default) or pyspark."),
+    chunk_persons: int = typer.Option(3_000_000, min=1, help="Residents per chunk of counties."),
+) -> None:
+    """Policy simulation (政策仿真): the baseline and the scenarios over the whole lake on a
+    date — coverage, cost, newly covered and excluded, caseworker hours, poverty — by
+    programme and region."""
+    import json
+    from decimal import Decimal
+
+    _django()
+    from django.utils.translation import gettext as _
+
+    from minzheng.lib.i18n import TranslatableError
+    from minzheng.policy.backends import connect
+    from minzheng.policy.engine import Engine
+    from minzheng.policy.lake import lake_manifest
+    from minzheng.simulation import present, results
+    from minzheng.simulation.run import BASELINE, measured
+    from minzheng.simulation.run import simulate as run_simulation
+    from minzheng.simulation.scenarios import load_scenario
+
+    when = _date_option(date)
+    for target in (out, xlsx):
+        if target is not None and target.exists():  # a run is never silently overwritten
+            raise _fail(_("%(path)s exists already: give another name.") % {"path": target})
+    if lake is None:
+        lake = _snapshot_path(None)
+    engine = Engine()
+    try:
+        source = lake_manifest(lake)
+        loaded = [load_scenario(p, engine.parameters, set(engine.rules)) for p in scenarios]
+        names = [s.name for s in loaded]
+        twice = {n for n in names if names.count(n) > 1 or n == BASELINE}
+        if twice:
+            raise _fail(
+                _("Scenario name %(name)s is used twice (or is reserved).")
+                % {"name": sorted(twice)[0]}
+            )
+        with _ProgressBar(_("simulating")) as bar:
+            by_county = run_simulation(
+                engine,
+                connect(backend),
+                lake,
+                when,
+                loaded,
+                progress=lambda i, n, _c: bar(i, n),
+                max_persons=chunk_persons,
+            )
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+    ms = measured(engine)
+    hours = results.workload()
+    programmes = [m.programme for m in ms]
+    summary = {name: results.summary(rows, programmes, hours) for name, rows in by_county.items()}
+    run = {
+        "date": when.isoformat(),
+        "lake": str(Path(lake).resolve()),
+        "snapshot_date": source.get("snapshot_date", ""),
+        "scenarios": [
+            {
+                "name": s.name,
+                "date": s.date.isoformat(),
+                "file": s.file,
+                "changes": [f"{o.parameter}@{o.region} = {o.value}" for o in s.overrides]
+                + [f"{rule} (formula)" for rule in s.rules],
+            }
+            for s in loaded
+        ],
+        "labels": {m.programme: m.label for m in ms},
+        "workload": hours,
+        "results": summary,
+    }
+    province = "330000"
+    for name in summary:
+        shown = _("baseline") if name == BASELINE else name
+        typer.echo(f"\n{shown}")
+        typer.echo(
+            _ljust(_("programme"), 24)
+            + "".join(
+                _ljust(_(label), 16)
+                for label in (
+                    "households covered",
+                    "persons covered",
+                    "annual cost (yuan)",
+                    "change of annual cost (yuan)",
+                    "newly covered households",
+                    "newly excluded households",
+                )
+            )
+        )
+        for programme, row in summary[name]["province"][province]["programmes"].items():
+            typer.echo(
+                _ljust(run["labels"][programme], 24)
+                + "".join(
+                    _ljust(
+                        f"{row[k]:,}" if not isinstance(row[k], Decimal) else f"{row[k]:,.2f}", 16
+                    )
+                    for k in (
+                        "households",
+                        "persons",
+                        "annual_cost",
+                        "annual_cost_change",
+                        "newly_covered",
+                        "newly_excluded",
+                    )
+                )
+            )
+        poverty = summary[name]["province"][province]["poverty"]
+        typer.echo(
+            _(
+                "Poverty rate before transfers %(before).2f%%, after %(after).2f%% (baseline %(base).2f%%)"
+            )
+            % {
+                "before": 100 * poverty["rate_before"],
+                "after": 100 * poverty["rate_after"],
+                "base": 100 * poverty["rate_after_baseline"],
+            }
+        )
+    if out is not None:
+        out.write_text(
+            json.dumps(run, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
+        )
+        typer.echo(f"✓ {out}")
+    if xlsx is not None:
+        present.workbook(xlsx, run)
+        typer.echo(f"✓ {xlsx}")

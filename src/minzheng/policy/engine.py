@@ -235,19 +235,22 @@ class Engine:
             person = rule.entity == PERSON
             s = 0 if person else 1
             d = 0
+            # a rule not among `rules` is a column of the input tables already (a scenario
+            # re-evaluates only what its changes reach)
             for dep in rule.deps:
-                if dep in self.rules:
+                if dep in stage:
                     s = max(s, stage[dep])
             for _op, name, where in rule.aggregates:
                 for n in (name, where):
-                    if n in self.rules:
+                    if n in stage:
                         s = max(s, stage[n] + 1)
             for name in rule.household_values:
-                s = max(s, stage[name] + 1)
+                if name in stage:
+                    s = max(s, stage[name] + 1)
             if (s % 2 == 0) != person:
                 s += 1
             for dep in rule.deps:
-                if dep in self.rules and stage[dep] == s:
+                if dep in stage and stage[dep] == s:
                     d = max(d, depth[dep] + 1)
             stage[rule.name], depth[rule.name] = s, d
         grouped: dict[int, dict[int, list[Rule]]] = {}
