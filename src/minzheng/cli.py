@@ -1138,6 +1138,10 @@ def main() -> None:
     app()
 
 
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
 @app.command()
 def simulate(
     scenarios: list[Path] = typer.Argument(
@@ -1153,6 +1157,13 @@ def simulate(
     xlsx: Path | None = typer.Option(
         None, dir_okay=False, help="The results as an Excel workbook, a sheet per breakdown."
     ),
+    ideal: str | None = typer.Option(
+        None,
+        help="The ideal population, e.g. 'income < line' (targeting: leakage, under-coverage).",
+    ),
+    target_programme: str = typer.Option(
+        "dibao", help="The programme whose targeting is measured."
+    ),
     backend: str = typer.Option("duckdb", help="duckdb (default) or pyspark."),
     chunk_persons: int = typer.Option(3_000_000, min=1, help="Residents per chunk of counties."),
 ) -> None:
@@ -1160,6 +1171,7 @@ def simulate(
     date — coverage, cost, newly covered and excluded, caseworker hours, poverty — by
     programme and region."""
     import json
+    import tempfile
     from decimal import Decimal
 
     _django()
@@ -1169,7 +1181,7 @@ def simulate(
     from minzheng.policy.backends import connect
     from minzheng.policy.engine import Engine
     from minzheng.policy.lake import lake_manifest
-    from minzheng.simulation import present, results
+    from minzheng.simulation import analysis, present, results
     from minzheng.simulation.run import BASELINE, measured
     from minzheng.simulation.run import simulate as run_simulation
     from minzheng.simulation.scenarios import load_scenario
@@ -1191,19 +1203,32 @@ def simulate(
                 _("Scenario name %(name)s is used twice (or is reserved).")
                 % {"name": sorted(twice)[0]}
             )
-        with _ProgressBar(_("simulating")) as bar:
-            by_county = run_simulation(
-                engine,
-                connect(backend),
-                lake,
-                when,
-                loaded,
-                progress=lambda i, n, _c: bar(i, n),
-                max_persons=chunk_persons,
+        ms = measured(engine)
+        if target_programme not in [m.programme for m in ms]:
+            raise _fail(
+                _("--target-programme %(value)s: one of %(allowed)s.")
+                % {"value": target_programme, "allowed": ", ".join(m.programme for m in ms)}
+            )
+        con = connect(backend)
+        if ideal is not None:  # refused before the run, not after it
+            analysis.ideal_expression(ideal, analysis.probe(con))
+        with tempfile.TemporaryDirectory(prefix="minzheng-sim-") as work:
+            with _ProgressBar(_("simulating")) as bar:
+                by_county = run_simulation(
+                    engine,
+                    con,
+                    lake,
+                    when,
+                    loaded,
+                    progress=lambda i, n, _c: bar(i, n),
+                    max_persons=chunk_persons,
+                    work=Path(work),
+                )
+            spread = analysis.distribution_of(
+                con, Path(work), [s.name for s in loaded], ideal, target_programme
             )
     except TranslatableError as exc:
         raise _fail(exc.translated()) from None
-    ms = measured(engine)
     hours = results.workload()
     programmes = [m.programme for m in ms]
     summary = {name: results.summary(rows, programmes, hours) for name, rows in by_county.items()}
@@ -1224,6 +1249,7 @@ def simulate(
         "labels": {m.programme: m.label for m in ms},
         "workload": hours,
         "results": summary,
+        "distribution": spread,
     }
     province = "330000"
     for name in summary:
@@ -1271,6 +1297,34 @@ def simulate(
                 "base": 100 * poverty["rate_after_baseline"],
             }
         )
+    for name, figures in spread.items():
+        typer.echo(
+            _(
+                "%(name)s: Gini %(before).4f → %(after).4f; persons gaining %(gain).1f%%, losing %(lose).1f%%"
+            )
+            % {
+                "name": name,
+                "before": figures["gini"]["before"],
+                "after": figures["gini"]["after"],
+                "gain": 100
+                * sum(v for k, v in figures["province"]["bands"].items() if k.startswith("gain")),
+                "lose": 100
+                * sum(v for k, v in figures["province"]["bands"].items() if k.startswith("lose")),
+            }
+        )
+        if "targeting" in figures:
+            shown = figures["targeting"]["scenario"]
+            typer.echo(
+                _(
+                    "Targeting of %(programme)s against %(ideal)s: leakage %(leakage)s, under-coverage %(under)s"
+                )
+                % {
+                    "programme": run["labels"][target_programme],
+                    "ideal": ideal,
+                    "leakage": _share(shown["leakage_households"]),
+                    "under": _share(shown["under_coverage_households"]),
+                }
+            )
     if out is not None:
         out.write_text(
             json.dumps(run, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"

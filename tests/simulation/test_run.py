@@ -19,7 +19,7 @@ from minzheng.policy.backends import connect
 from minzheng.policy.engine import Engine
 from minzheng.policy.parameters import PARAMETER_DIR, load_parameters
 from minzheng.simulation import results
-from minzheng.simulation.run import BASELINE, figures, outputs_of, reached, simulate
+from minzheng.simulation.run import ABOUT, BASELINE, figures, outputs_of, reached, simulate
 from minzheng.simulation.scenarios import load_scenario
 
 DATE = dt.date(2020, 12, 31)
@@ -73,8 +73,8 @@ def test_a_scenario_is_a_direct_run_with_changed_parameter_files(
         strict=True,
     ):
         mine = _rows(con_s, scenario_tables[scenario.name])
-        theirs = _rows(con_d, direct_base.drop("line"))
-        baseline = _rows(con_s, base.drop("line"))
+        theirs = _rows(con_d, direct_base.drop(*ABOUT))
+        baseline = _rows(con_s, base.drop(*ABOUT))
         assert mine == theirs  # household by household, every figure
         compared += len(mine)
         changed += sum(a != b for a, b in zip(mine, baseline, strict=True))
@@ -138,9 +138,11 @@ def test_the_command_line_shows_chinese_and_never_overwrites(small_lake, scenari
     runner = CliRunner()
     out, xlsx = tmp_path / "run.json", tmp_path / "run.xlsx"
     args = ["simulate", str(scenario_file), "--date", "2020-12-31", "--lake", str(small_lake)]
-    done = runner.invoke(app, [*args, "--out", str(out), "--xlsx", str(xlsx)])
+    ideal = ["--ideal", "income < line"]
+    done = runner.invoke(app, [*args, "--out", str(out), "--xlsx", str(xlsx), *ideal])
     assert done.exit_code == 0, done.output
     assert "最低生活保障" in done.output and "覆盖户数" in done.output
+    assert "基尼系数" in done.output and "漏出率" in done.output
     run = json.loads(out.read_text(encoding="utf-8"))
     assert set(run["results"]) == {BASELINE, "标准提高"}
     assert "id_number" not in out.read_text(encoding="utf-8")  # aggregates only
@@ -148,6 +150,10 @@ def test_the_command_line_shows_chinese_and_never_overwrites(small_lake, scenari
 
     sheets = load_workbook(xlsx).sheetnames
     assert sheets[0] == "方案" and "各项目（按市）" in sheets
+    assert {"收入十分位", "家庭类型", "基尼系数与洛伦兹曲线", "瞄准"} <= set(sheets)
+    assert set(run["distribution"]["标准提高"]) >= {"deciles", "gini", "targeting"}
+    early = runner.invoke(app, [*args, "--ideal", "income <"])
+    assert early.exit_code == 1 and "理想对象" in early.output
     again = runner.invoke(app, [*args, "--out", str(out)])
     assert again.exit_code == 1 and "已存在" in again.output
     bad = tmp_path / "bad.yaml"

@@ -27,6 +27,8 @@ from minzheng.policy.engine import Engine
 from minzheng.simulation.scenarios import Scenario
 
 BASELINE = "baseline"
+# The baseline's columns about the household itself (not a programme's figures).
+ABOUT = ("line", "older", "child", "disability", "urban")
 # Not programmes a household is covered by (the bundle's totals, the shared rules).
 NOT_COVERAGE = ("common", "bundle")
 
@@ -65,7 +67,7 @@ def measured(engine: Engine) -> list[Measured]:
 
 def outputs_of(engine: Engine) -> list[str]:
     """Every rule a run reads."""
-    names = ["members_counted", "per_capita_income"]
+    names = ["members_counted", "per_capita_income", "age", "counted"]
     for m in measured(engine):
         names += [n for n in (m.status, m.monthly, m.one_off, m.members) if n]
     return list(dict.fromkeys(names))
@@ -87,16 +89,25 @@ def reached(engine: Engine, rules, scenario: Scenario) -> list:
     return out
 
 
-def _household_figures(P, H, ms: list[Measured], line: bool = False):
-    """One row per household: county, members, per-capita income, per programme covered
-    (bool), monthly amount, one-off amount and persons covered; with `line`, the county's
-    低保 standard."""
+def _household_figures(P, H, ms: list[Measured], base: bool = False):
+    """One row per household: county, members, per-capita income, the monthly transfers of
+    every programme together, per programme covered (bool), monthly amount, one-off amount
+    and persons covered; for the `base`line also the county's 低保 standard (`line`) and who
+    lives there (older people, children, a disabled member)."""
     import ibis
 
     members = {m.members for m in ms if m.members}
-    if members:
+    kinds = {}
+    if base:
+        counted = P.counted.fill_null(False)
+        kinds = {
+            "older": (counted & (P.age >= 60)).cast("int64").sum() > 0,
+            "child": (counted & (P.age < 18)).cast("int64").sum() > 0,
+            "disability": (counted & (P.disability_grade > 0)).cast("int64").sum() > 0,
+        }
+    if members or kinds:
         counts = P.group_by("household_id").aggregate(
-            **{f"n__{n}": P[n].cast("int64").sum() for n in members}
+            **{f"n__{n}": P[n].cast("int64").sum() for n in members}, **kinds
         )
         H = H.left_join(counts, "household_id")
         if "household_id_right" in H.columns:
@@ -106,8 +117,9 @@ def _household_figures(P, H, ms: list[Measured], line: bool = False):
         "members": H.members_counted.cast("int64"),
         "income": H.per_capita_income.cast("decimal(20, 2)"),
     }
-    if line:
+    if base:
         columns["line"] = H["param__dibao.standard_monthly"]
+        columns |= {k: H[k].fill_null(False) for k in ("older", "child", "disability")}
     for m in ms:
         if m.monthly:
             covered = (H[m.monthly] > 0).fill_null(False)
@@ -127,6 +139,9 @@ def _household_figures(P, H, ms: list[Measured], line: bool = False):
             H[f"n__{m.members}"].fill_null(0) if m.members else H.members_counted.cast("int64")
         )
         columns[f"per__{m.programme}"] = ibis.ifelse(covered, persons, 0)
+    columns["transfers"] = sum(
+        (columns[f"amt__{m.programme}"] for m in ms), ibis.literal(Decimal(0))
+    ).cast("decimal(20, 2)")
     return H.select("household_id", **columns)
 
 
@@ -224,10 +239,11 @@ def figures(
     max_persons: int = 3_000_000,
 ):
     """Per chunk of counties: (counties, persons, the baseline's household figures with the
-    county's 低保 standard as `line`, {scenario name: its household figures}) — lazy tables,
-    valid until the next chunk is asked for."""
+    county's 低保 standard as `line` and who lives there, {scenario name: its household
+    figures}) — lazy tables, valid until the next chunk is asked for."""
     import ibis
 
+    from minzheng.policy.lake import open_feeds
     from minzheng.policy.screen import county_chunks, inputs
 
     ms = measured(engine)
@@ -253,8 +269,13 @@ def figures(
         )
         H = _keep(con, "_sim_households", H)
         try:
-            base = _keep(con, "_sim_baseline", _household_figures(P, H, ms, line=True))
-            plain = base.drop("line")
+            urban = open_feeds(con, lake, counties)["hukou_households"].select(
+                "household_id", "urban"
+            )
+            base = _household_figures(P, H, ms, base=True).left_join(urban, "household_id")
+            base = base.drop("household_id_right").mutate(urban=base.urban.fill_null(False))
+            base = _keep(con, "_sim_baseline", base)
+            plain = base.drop(*ABOUT)
             out = {}
             for s, changed, reach in variants:
                 if not reach:  # nothing it changes is in force on the date
@@ -277,21 +298,35 @@ def simulate(
     scenarios: list[Scenario],
     progress: Callable[[int, int, str], None] | None = None,
     max_persons: int = 3_000_000,
+    work: Path | None = None,
 ) -> dict[str, list[dict]]:
-    """scenario name (and `baseline`) → one row of figures per county (see the module)."""
+    """scenario name (and `baseline`) → one row of figures per county (see the module).
+    With `work`, every household's figures are written there too (`baseline/`, and `sJ/`
+    for the J-th scenario) for `analysis.distribution_of`: a scratch folder the caller
+    deletes, never a result."""
     from minzheng.policy.screen import county_chunks
 
     ms = measured(engine)
     total = sum(persons for _c, persons in county_chunks(lake, max_persons))
     done = 0
     results: dict[str, list[dict]] = {BASELINE: []} | {s.name: [] for s in scenarios}
-    for counties, persons_n, base, scenario_tables in figures(
-        engine, con, lake, date, scenarios, max_persons
+    covered = [f"cov__{m.programme}" for m in ms]
+    for i, (counties, persons_n, base, scenario_tables) in enumerate(
+        figures(engine, con, lake, date, scenarios, max_persons)
     ):
-        plain = base.drop("line")
+        plain = base.drop(*ABOUT)
         results[BASELINE] += con.to_pyarrow(_by_county(base, plain, ms, "line")).to_pylist()
         for name, table in scenario_tables.items():
             results[name] += con.to_pyarrow(_by_county(base, table, ms, "line")).to_pylist()
+        if work is not None:
+            kept = ["household_id", "county", "members", "income", "transfers", *covered]
+            parts = [("baseline", base.select(*kept, *ABOUT))] + [
+                (f"s{j}", table.select("household_id", "transfers", *covered))
+                for j, table in enumerate(scenario_tables.values())
+            ]
+            for folder, table in parts:
+                (Path(work) / folder).mkdir(parents=True, exist_ok=True)
+                con.to_parquet(table, Path(work) / folder / f"part-{i:03d}.parquet")
         done += persons_n
         if progress:
             progress(done, total, counties[-1])
