@@ -1164,6 +1164,10 @@ def simulate(
     target_programme: str = typer.Option(
         "dibao", help="The programme whose targeting is measured."
     ),
+    budget: str | None = typer.Option(
+        None,
+        help="An annual budget (yuan) for --target-programme: the cap and proportional strategies.",
+    ),
     backend: str = typer.Option("duckdb", help="duckdb (default) or pyspark."),
     chunk_persons: int = typer.Option(3_000_000, min=1, help="Residents per chunk of counties."),
 ) -> None:
@@ -1172,7 +1176,7 @@ def simulate(
     programme and region."""
     import json
     import tempfile
-    from decimal import Decimal
+    from decimal import Decimal, InvalidOperation
 
     _django()
     from django.utils.translation import gettext as _
@@ -1182,6 +1186,7 @@ def simulate(
     from minzheng.policy.engine import Engine
     from minzheng.policy.lake import lake_manifest
     from minzheng.simulation import analysis, present, results
+    from minzheng.simulation import budget as budgets
     from minzheng.simulation.run import BASELINE, measured
     from minzheng.simulation.run import simulate as run_simulation
     from minzheng.simulation.scenarios import load_scenario
@@ -1209,6 +1214,16 @@ def simulate(
                 _("--target-programme %(value)s: one of %(allowed)s.")
                 % {"value": target_programme, "allowed": ", ".join(m.programme for m in ms)}
             )
+        budget_yuan = None
+        if budget is not None:
+            try:
+                budget_yuan = Decimal(budget.replace(",", ""))
+                if not budget_yuan.is_finite() or budget_yuan < 0:
+                    raise InvalidOperation
+            except InvalidOperation:
+                raise _fail(
+                    _("--budget %(value)s: an amount of 0 yuan or more.") % {"value": budget}
+                ) from None
         con = connect(backend)
         if ideal is not None:  # refused before the run, not after it
             analysis.ideal_expression(ideal, analysis.probe(con))
@@ -1227,6 +1242,11 @@ def simulate(
             spread = analysis.distribution_of(
                 con, Path(work), [s.name for s in loaded], ideal, target_programme
             )
+            if budget_yuan is not None:
+                for j, s in enumerate(loaded):
+                    spread[s.name]["budget"] = budgets.strategies(
+                        con, Path(work), j, budget_yuan, target_programme
+                    )
     except TranslatableError as exc:
         raise _fail(exc.translated()) from None
     hours = results.workload()
@@ -1312,6 +1332,21 @@ def simulate(
                 * sum(v for k, v in figures["province"]["bands"].items() if k.startswith("lose")),
             }
         )
+        if "budget" in figures:
+            b = figures["budget"]
+            typer.echo(
+                _(
+                    "Budget %(budget)s yuan: no limit %(cost)s; cap %(capped)s households "
+                    "(%(left)s left out); proportional ×%(factor)s"
+                )
+                % {
+                    "budget": f"{b['budget']:,.2f}",
+                    "cost": f"{b['no_limit']['annual_cost']:,.2f}",
+                    "capped": f"{b['cap']['households']:,}",
+                    "left": f"{b['cap']['left_out']:,}",
+                    "factor": b["proportional"]["factor"],
+                }
+            )
         if "targeting" in figures:
             shown = figures["targeting"]["scenario"]
             typer.echo(
@@ -1333,3 +1368,79 @@ def simulate(
     if xlsx is not None:
         present.workbook(xlsx, run)
         typer.echo(f"✓ {xlsx}")
+
+
+@app.command("simulate-budget")
+def simulate_budget(
+    parameter: str = typer.Option(..., help="The parameter searched, e.g. dibao.standard_monthly."),
+    budget: str = typer.Option(..., help="The annual budget in yuan."),
+    low: str = typer.Option(..., help="The lowest value tried."),
+    high: str = typer.Option(..., help="The highest value tried."),
+    date: str = typer.Option(..., help="The as-of date, YYYY-MM-DD (never the clock)."),
+    lake: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A lake folder (default: the snapshot in use)."
+    ),
+    programme: list[str] = typer.Option(
+        ["dibao"], help="The programmes the budget pays for (repeat the option)."
+    ),
+    region: str = typer.Option("330000", help="The region the value is set for."),
+    step: str = typer.Option("1", help="The precision: whole steps above the lowest value."),
+    ways: int = typer.Option(1, min=1, max=32, help="Values tried per run (1: bisection)."),
+    backend: str = typer.Option("duckdb", help="duckdb (default) or pyspark."),
+    chunk_persons: int = typer.Option(3_000_000, min=1, help="Residents per chunk of counties."),
+) -> None:
+    """Budget mode (政策仿真·预算): the highest value of a parameter whose programmes' annual
+    cost fits the budget, by bisection over full runs, each step reported."""
+    from decimal import Decimal, InvalidOperation
+
+    _django()
+    from django.utils.translation import gettext as _
+
+    from minzheng.lib.i18n import TranslatableError
+    from minzheng.policy.backends import connect
+    from minzheng.policy.engine import Engine
+    from minzheng.policy.lake import lake_manifest
+    from minzheng.simulation import budget as budgets
+
+    numbers = {}
+    for option, raw in (("--budget", budget), ("--low", low), ("--high", high), ("--step", step)):
+        try:
+            numbers[option] = Decimal(raw.replace(",", ""))
+            if not numbers[option].is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            raise _fail(
+                _("%(option)s %(value)s: not a number.") % {"option": option, "value": raw}
+            ) from None
+    if lake is None:
+        lake = _snapshot_path(None)
+    when = _date_option(date)
+
+    def report(s) -> None:
+        verdict = _("fits") if s.fits else _("over the budget")
+        typer.echo(f"{parameter} = {s.value}: {s.annual_cost:,.2f} ({verdict})")
+
+    try:
+        lake_manifest(lake)
+        value, steps = budgets.search(
+            Engine(),
+            connect(backend),
+            lake,
+            when,
+            parameter,
+            numbers["--budget"],
+            numbers["--low"],
+            numbers["--high"],
+            programmes=list(programme),
+            region=region,
+            step=numbers["--step"],
+            ways=ways,
+            report=report,
+            max_persons=chunk_persons,
+        )
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+    typer.echo(
+        _("The highest value that fits: %(parameter)s = %(value)s (%(steps)s values tried)")
+        % {"parameter": parameter, "value": value, "steps": len(steps)}
+    )

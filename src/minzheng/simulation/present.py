@@ -156,6 +156,26 @@ def _distribution_sheets(book, run: dict) -> None:
         for i, ((share, b), (_s, a)) in enumerate(zip(before, after, strict=True)):
             first = [figures["gini"]["before"], figures["gini"]["after"]] if i == 0 else ["", ""]
             gini.append([name, *first, share, b, a])
+        if figures.get("budget"):
+            if "budget" not in book.sheetnames:
+                sheet = book.create_sheet("budget")
+                sheet.title = _("Budget")
+                sheet.append(
+                    [_("scenario"), _("annual budget (yuan)"), _("strategy")]
+                    + [_("households covered"), _("left out"), _("factor"), _("annual cost (yuan)")]
+                )
+            sheet = book[_("Budget")]
+            b = figures["budget"]
+            for key, label in (
+                ("no_limit", _("no limit")),
+                ("cap", _("cap (the neediest first)")),
+                ("proportional", _("proportional reduction")),
+            ):
+                row = b[key]
+                sheet.append(
+                    [name, _cell(b["budget"]), label, row["households"], row.get("left_out", 0)]
+                    + [_cell(row.get("factor", 1)), _cell(row["annual_cost"])]
+                )
         shown = figures.get("targeting")
         if shown:
             rows = [("330000", _("baseline"), shown["baseline"])]

@@ -310,7 +310,7 @@ def simulate(
     total = sum(persons for _c, persons in county_chunks(lake, max_persons))
     done = 0
     results: dict[str, list[dict]] = {BASELINE: []} | {s.name: [] for s in scenarios}
-    covered = [f"cov__{m.programme}" for m in ms]
+    covered = [f"{kind}__{m.programme}" for m in ms for kind in ("cov", "amt")]
     for i, (counties, persons_n, base, scenario_tables) in enumerate(
         figures(engine, con, lake, date, scenarios, max_persons)
     ):
