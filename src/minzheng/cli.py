@@ -1444,3 +1444,53 @@ def simulate_budget(
         _("The highest value that fits: %(parameter)s = %(value)s (%(steps)s values tried)")
         % {"parameter": parameter, "value": value, "steps": len(steps)}
     )
+
+
+@app.command("simulate-plan")
+def simulate_plan(
+    lake: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A lake folder (default: the snapshot in use)."
+    ),
+    backend: str = typer.Option("duckdb", help="duckdb (default) or pyspark."),
+) -> None:
+    """The plan's path (规划路径): the plan's 低保 and children's standards for 2020, 2022 and
+    2025, each year's cost and coverage on the lake against the parameters in force."""
+    _django()
+    from django.utils.translation import gettext as _
+
+    from minzheng.lib.i18n import TranslatableError
+    from minzheng.policy.backends import connect
+    from minzheng.policy.engine import Engine
+    from minzheng.policy.lake import lake_manifest
+    from minzheng.simulation import plan
+
+    if lake is None:
+        lake = _snapshot_path(None)
+    engine = Engine()
+    try:
+        lake_manifest(lake)
+        with _ProgressBar(_("simulating")) as bar:
+            years = plan.path(engine, connect(backend), lake, progress=bar)
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+    labels = {p.name: p.label for p in engine.programmes}
+    typer.echo(
+        _ljust(_("year"), 8)
+        + _ljust(_("programme"), 38)
+        + "".join(
+            _ljust(_(label), 18)
+            for label in ("households covered", "persons covered", "annual cost (yuan)")
+        )
+        + _("annual cost, baseline (yuan)")
+    )
+    for year in years:
+        for programme in plan.SHOWN:
+            row = year["scenario"][programme]
+            typer.echo(
+                _ljust(str(year["year"]), 8)
+                + _ljust(labels[programme], 38)
+                + _ljust(f"{row['households']:,}", 18)
+                + _ljust(f"{row['persons']:,}", 18)
+                + _ljust(f"{row['annual_cost']:,.2f}", 18)
+                + f"{row['baseline_annual_cost']:,.2f}"
+            )
