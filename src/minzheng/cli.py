@@ -1175,7 +1175,6 @@ def simulate(
     date — coverage, cost, newly covered and excluded, caseworker hours, poverty — by
     programme and region."""
     import json
-    import tempfile
     from decimal import Decimal, InvalidOperation
 
     _django()
@@ -1185,10 +1184,8 @@ def simulate(
     from minzheng.policy.backends import connect
     from minzheng.policy.engine import Engine
     from minzheng.policy.lake import lake_manifest
-    from minzheng.simulation import analysis, present, results
-    from minzheng.simulation import budget as budgets
-    from minzheng.simulation.run import BASELINE, measured
-    from minzheng.simulation.run import simulate as run_simulation
+    from minzheng.simulation import present, runner
+    from minzheng.simulation.run import BASELINE
     from minzheng.simulation.scenarios import load_scenario
 
     when = _date_option(date)
@@ -1198,79 +1195,36 @@ def simulate(
     if lake is None:
         lake = _snapshot_path(None)
     engine = Engine()
+    budget_yuan = None
+    if budget is not None:
+        try:
+            budget_yuan = Decimal(budget.replace(",", ""))
+            if not budget_yuan.is_finite() or budget_yuan < 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            raise _fail(
+                _("--budget %(value)s: an amount of 0 yuan or more.") % {"value": budget}
+            ) from None
     try:
         source = lake_manifest(lake)
         loaded = [load_scenario(p, engine.parameters, set(engine.rules)) for p in scenarios]
-        names = [s.name for s in loaded]
-        twice = {n for n in names if names.count(n) > 1 or n == BASELINE}
-        if twice:
-            raise _fail(
-                _("Scenario name %(name)s is used twice (or is reserved).")
-                % {"name": sorted(twice)[0]}
+        with _ProgressBar(_("simulating")) as bar:
+            run = runner.execute(
+                engine,
+                connect(backend),
+                lake,
+                when,
+                loaded,
+                source=source,
+                ideal=ideal,
+                target_programme=target_programme,
+                budget=budget_yuan,
+                progress=lambda i, n, _c: bar(i, n),
+                max_persons=chunk_persons,
             )
-        ms = measured(engine)
-        if target_programme not in [m.programme for m in ms]:
-            raise _fail(
-                _("--target-programme %(value)s: one of %(allowed)s.")
-                % {"value": target_programme, "allowed": ", ".join(m.programme for m in ms)}
-            )
-        budget_yuan = None
-        if budget is not None:
-            try:
-                budget_yuan = Decimal(budget.replace(",", ""))
-                if not budget_yuan.is_finite() or budget_yuan < 0:
-                    raise InvalidOperation
-            except InvalidOperation:
-                raise _fail(
-                    _("--budget %(value)s: an amount of 0 yuan or more.") % {"value": budget}
-                ) from None
-        con = connect(backend)
-        if ideal is not None:  # refused before the run, not after it
-            analysis.ideal_expression(ideal, analysis.probe(con))
-        with tempfile.TemporaryDirectory(prefix="minzheng-sim-") as work:
-            with _ProgressBar(_("simulating")) as bar:
-                by_county = run_simulation(
-                    engine,
-                    con,
-                    lake,
-                    when,
-                    loaded,
-                    progress=lambda i, n, _c: bar(i, n),
-                    max_persons=chunk_persons,
-                    work=Path(work),
-                )
-            spread = analysis.distribution_of(
-                con, Path(work), [s.name for s in loaded], ideal, target_programme
-            )
-            if budget_yuan is not None:
-                for j, s in enumerate(loaded):
-                    spread[s.name]["budget"] = budgets.strategies(
-                        con, Path(work), j, budget_yuan, target_programme
-                    )
     except TranslatableError as exc:
         raise _fail(exc.translated()) from None
-    hours = results.workload()
-    programmes = [m.programme for m in ms]
-    summary = {name: results.summary(rows, programmes, hours) for name, rows in by_county.items()}
-    run = {
-        "date": when.isoformat(),
-        "lake": str(Path(lake).resolve()),
-        "snapshot_date": source.get("snapshot_date", ""),
-        "scenarios": [
-            {
-                "name": s.name,
-                "date": s.date.isoformat(),
-                "file": s.file,
-                "changes": [f"{o.parameter}@{o.region} = {o.value}" for o in s.overrides]
-                + [f"{rule} (formula)" for rule in s.rules],
-            }
-            for s in loaded
-        ],
-        "labels": {m.programme: m.label for m in ms},
-        "workload": hours,
-        "results": summary,
-        "distribution": spread,
-    }
+    summary, spread = run["results"], run["distribution"]
     province = "330000"
     for name in summary:
         shown = _("baseline") if name == BASELINE else name
@@ -1494,3 +1448,17 @@ def simulate_plan(
                 + _ljust(f"{row['annual_cost']:,.2f}", 18)
                 + f"{row['baseline_annual_cost']:,.2f}"
             )
+
+
+@app.command("simulate-worker", hidden=True)
+def simulate_worker(number: str = typer.Argument(..., help="The run's number.")) -> None:
+    """Run a simulation started from the web page (its own process; see simulation.services)."""
+    _django()
+    from django.conf import settings
+    from django.utils import translation
+
+    from minzheng.simulation import services
+
+    translation.activate(settings.LANGUAGE_CODE)
+    run = services.work(number)
+    typer.echo(f"{run.number}: {run.status} {run.message}")

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "minzheng.exchange",
     "minzheng.cases",
     "minzheng.discovery",
+    "minzheng.simulation",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +214,9 @@ EXCHANGE_DIR = Path(env.str("MINZHENG_EXCHANGE_DIR", str(VAR_DIR / "exchange")))
 # How many snapshots are kept (the oldest beyond are deleted after a new one is in use).
 EXCHANGE_SNAPSHOTS_KEPT = env.int("MINZHENG_SNAPSHOTS_KEPT", 3, minimum=1)
 # The lake checks read: a folder when set, else the exchange's snapshot in use.
+# Simulation runs started from the page run in a worker process of their own (off: the
+# tests run the worker themselves).
+SIMULATION_SPAWN = env.bool("MINZHENG_SIMULATION_SPAWN", True)
 _lake = env.str("MINZHENG_LAKE", "")
 VERIFY_LAKE = Path(_lake).resolve() if _lake else None
 # Declared and found amounts differing by more than both tolerances are flagged.

@@ -21,6 +21,7 @@ from minzheng.cases import payments
 from minzheng.cases import services as cases
 from minzheng.cases.models import CalendarDay, Enrolment
 from minzheng.discovery.models import Task
+from minzheng.simulation.models import SimulationRun
 from minzheng.verification import services
 from minzheng.verification.models import Consent
 from tests.exchange.conftest import deliver
@@ -112,6 +113,17 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     # --- the public reporting channel (一键报送): no login (an empty report: 400) ---
     ("GET", "report/<str:township_code>/"): row(200, 200, 200, 200, 200, 200, 200),
     ("POST", "report/<str:township_code>/"): row(400, 400, 400, 400, 400, 400, 400),
+    # --- policy simulation (政策仿真): the analyst only (aggregates); an empty form is 400,
+    # the workbook of a run without results 409 ---
+    ("GET", "simulation/"): row(302, 403, 403, 403, 200, 403, 403),
+    ("POST", "simulation/"): row(302, 403, 403, 403, 400, 403, 403),
+    ("GET", "simulation/runs/<str:sim_number>/"): row(302, 403, 403, 403, 200, 403, 403),
+    ("GET", "simulation/runs/<str:sim_number>/progress.json"): row(
+        302, 403, 403, 403, 200, 403, 403
+    ),
+    ("GET", "simulation/runs/<str:sim_number>/workbook.xlsx"): row(
+        302, 403, 403, 403, 409, 403, 403
+    ),
     ("GET", "report/<str:township_code>/qr.svg"): row(200, 200, 200, 200, 200, 200, 200),
     # --- data steward's pages (数据管理) ---
     ("GET", "exchange/"): STEWARD,
@@ -304,6 +316,14 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         evidence_key="k",
         due_date=dt.date(2031, 1, 1),
     )
+    analyst = everyone["analyst"]
+    simulation = SimulationRun.objects.create(
+        number="FZ20261201000000000001",
+        name="方案",
+        region_code=analyst.region.code,
+        created_by=analyst,
+        as_of=AS_OF,
+    )
     approver = everyone["approver"]
     run = payments.payment_run(user=approver, request=None, county="330102", month="2020-12")
     event = AuditEvent.objects.order_by("-seq").first()
@@ -326,6 +346,7 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "attachment_id": str(attachment.pk),
         "task_number": task.number,
         "township_code": "330102001",
+        "sim_number": simulation.number,
     }
     object_ids = {
         "auth/group": group.pk,

@@ -33,6 +33,8 @@ VIEW_PAYMENT = "cases.view_paymentrun"
 VIEW_TASK = "discovery.view_task"
 CHANGE_TASK = "discovery.change_task"
 VIEW_MONITORING = "discovery.view_regionfigures"  # aggregates only
+# Policy simulation (政策仿真): runs over the whole province, aggregates only
+RUN_SIMULATION = "simulation.add_simulationrun"
 # Data exchange (共享交换): deliveries of department feeds and their quarantine
 LOAD_FEED = "exchange.load_feed"
 VIEW_DELIVERY = "exchange.view_delivery"
@@ -83,7 +85,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     # City and province: aggregates and the cockpit only, never one person's record.
-    Role.ANALYST: frozenset({VIEW_MONITORING}),
+    Role.ANALYST: frozenset({VIEW_MONITORING, RUN_SIMULATION}),
     # Feeds, quality and quarantine (masked): never a household's check.
     Role.DATA_STEWARD: frozenset({LOAD_FEED, VIEW_DELIVERY}),
     # Users, roles, regions and the audit log; personal data only through a granted unmask.
