@@ -140,3 +140,43 @@ def test_case_enrolments_for_screening():
         ("elderly", "330102194001010011"),
     ]
     assert services.amount_threshold(dt.date(2026, 11, 30)) == (0.1, 10.0)
+
+
+@pytest.mark.django_db
+def test_the_open_tasks_are_listed_in_the_order_of_their_index(approver):
+    """Open and visiting tasks of the scope by due date, highest priority first, number; on
+    PostgreSQL that order comes from the partial index `task_open_by_due` with no sort (at
+    500,000 tasks a county's first page otherwise walked the due-date index through every
+    closed task due earlier: seconds, bench/discovery_tasks.py)."""
+    from django.db import connection
+
+    def task(number, state, due, priority=0.5, region="330102001001"):
+        Task.objects.create(
+            number=number,
+            household_id=f"H{number[2:]}",
+            region_code=region,
+            source="screening",
+            state=state,
+            as_of=AS_OF,
+            evidence_key=number,
+            priority=priority,
+            due_date=due,
+        )
+
+    day = dt.date(2026, 10, 16)
+    task("RW3301020001", "closed", day - dt.timedelta(days=30))
+    task("RW3301020002", "converted", day - dt.timedelta(days=20))
+    task("RW3301020003", "open", day, priority=0.2)
+    task("RW3301020004", "visiting", day, priority=0.7)
+    task("RW3301020005", "open", day, priority=0.2)
+    task("RW3301020006", "open", day - dt.timedelta(days=1), priority=0.1)
+    task("RW3301060001", "open", day - dt.timedelta(days=2), region="330106001001")
+    listed = [t.number for t in services.open_tasks(approver)]
+    assert listed == ["RW3301020006", "RW3301020004", "RW3301020003", "RW3301020005"]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:  # the test's transaction ends the settings
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_incremental_sort = off")
+    plan = services.open_tasks(approver)[:100].explain()
+    assert "task_open_by_due" in plan and "Sort" not in plan, plan
