@@ -1168,7 +1168,6 @@ def simulate(
         None,
         help="An annual budget (yuan) for --target-programme: the cap and proportional strategies.",
     ),
-    backend: str = typer.Option("duckdb", help="duckdb (default) or pyspark."),
     chunk_persons: int = typer.Option(3_000_000, min=1, help="Residents per chunk of counties."),
 ) -> None:
     """Policy simulation (政策仿真): the baseline and the scenarios over the whole lake on a
@@ -1211,7 +1210,7 @@ def simulate(
         with _ProgressBar(_("simulating")) as bar:
             run = runner.execute(
                 engine,
-                connect(backend),
+                connect("duckdb"),
                 lake,
                 when,
                 loaded,
@@ -1340,7 +1339,6 @@ def simulate_budget(
     region: str = typer.Option("330000", help="The region the value is set for."),
     step: str = typer.Option("1", help="The precision: whole steps above the lowest value."),
     ways: int = typer.Option(1, min=1, max=32, help="Values tried per run (1: bisection)."),
-    backend: str = typer.Option("duckdb", help="duckdb (default) or pyspark."),
     chunk_persons: int = typer.Option(3_000_000, min=1, help="Residents per chunk of counties."),
 ) -> None:
     """Budget mode (政策仿真·预算): the highest value of a parameter whose programmes' annual
@@ -1378,7 +1376,7 @@ def simulate_budget(
         lake_manifest(lake)
         value, steps = budgets.search(
             Engine(),
-            connect(backend),
+            connect("duckdb"),
             lake,
             when,
             parameter,
@@ -1405,7 +1403,6 @@ def simulate_plan(
     lake: Path | None = typer.Option(
         None, exists=True, file_okay=False, help="A lake folder (default: the snapshot in use)."
     ),
-    backend: str = typer.Option("duckdb", help="duckdb (default) or pyspark."),
 ) -> None:
     """The plan's path (规划路径): the plan's 低保 and children's standards for 2020, 2022 and
     2025, each year's cost and coverage on the lake against the parameters in force."""
@@ -1424,7 +1421,7 @@ def simulate_plan(
     try:
         lake_manifest(lake)
         with _ProgressBar(_("simulating")) as bar:
-            years = plan.path(engine, connect(backend), lake, progress=bar)
+            years = plan.path(engine, connect("duckdb"), lake, progress=bar)
     except TranslatableError as exc:
         raise _fail(exc.translated()) from None
     labels = {p.name: p.label for p in engine.programmes}
