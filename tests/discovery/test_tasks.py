@@ -111,6 +111,12 @@ def test_steps_follow_the_states_and_the_personas(
     assert list(services.open_tasks(outsider)) == []
     counts = services.counts_by_region(approver)
     assert [(code, n, late) for code, _name, n, late in counts] == [("330102001", 2, 0)]
+    # a task kept at the township itself (a public report) counts under the township, not
+    # under a village code made of zeros
+    Task.objects.filter(household_id="H3301020099999").update(region_code="330102001")
+    counts = services.counts_by_region(caseworker)
+    codes = [code for code, _name, _n, _late in counts]
+    assert "330102001" in codes and "330102001000" not in codes
 
 
 @pytest.mark.django_db

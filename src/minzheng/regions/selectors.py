@@ -78,8 +78,9 @@ def region_children_with_counts(region: Region) -> list[ChildSummary]:
 
 def counts_by_child_region(user, queryset, conditions: dict) -> list[tuple]:
     """(code, name, count per condition …) for each region one level below the user's that
-    has rows of `queryset` (already in the user's scope), in code order. `conditions` maps a
-    name to a Q; the region is the first digits of the rows' `region_lookup`."""
+    has rows of `queryset` (already in the user's scope), in code order, and for the user's
+    own region when rows are kept at its level. `conditions` maps a name to a Q; the region
+    is the first digits of the rows' `region_lookup`."""
     from django.db.models import Q
 
     from minzheng.regions.scoping import user_scope
@@ -97,7 +98,14 @@ def counts_by_child_region(user, queryset, conditions: dict) -> list[tuple]:
         # index of the region code and the conditions' columns answers without the table.
         .annotate(**{name: Count(lookup, filter=q or Q()) for name, q in conditions.items()})
     )
-    counts = {r["part"].ljust(child.code_length, "0"): r for r in rows}
+    # A row of the user's own level (a public report kept by the township, say) is counted
+    # under the user's region itself, not under a child code made up of zeros.
+    counts = {
+        r["part"]
+        if len(r["part"]) < child.prefix_length
+        else r["part"].ljust(child.code_length, "0"): r
+        for r in rows
+    }
     names = dict(Region.objects.filter(code__in=counts).values_list("code", "name"))
     return [
         (code, names.get(code, code), *(counts[code][name] for name in conditions))
