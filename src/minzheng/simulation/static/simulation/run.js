@@ -48,6 +48,20 @@
       })
     });
   }
+  var map = document.getElementById("chart-map");
+  if (map && data.scenarios.length && echarts.getMap && echarts.getMap("浙江")) {
+    var lead = data.scenarios[0];
+    var values = data.cities.map(function (city, i) {
+      return { name: city, value: Math.round((data.by_city[lead].cost[i] - data.by_city.baseline.cost[i]) * 100) / 100 };
+    });
+    var numbers = values.map(function (v) { return v.value; });
+    echarts.init(map).setOption({
+      animation: false,
+      tooltip: { trigger: "item" },
+      visualMap: { min: Math.min.apply(null, numbers.concat([0])), max: Math.max.apply(null, numbers.concat([0])), calculable: true, left: 10, bottom: 10 },
+      series: [{ name: lead, type: "map", map: "浙江", data: values }]
+    });
+  }
   var lorenz = document.getElementById("chart-lorenz");
   if (lorenz && data.scenarios.length) {
     var series = [{ name: "45°", type: "line", data: [[0, 0], [1, 1]], lineStyle: { type: "dashed" }, showSymbol: false }];
