@@ -1,0 +1,1 @@
+"""The elder-care module (issue #15)."""
