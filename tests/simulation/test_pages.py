@@ -5,6 +5,7 @@ progress, shows its results and its workbook; a run whose worker stopped is mark
 from __future__ import annotations
 
 import datetime as dt
+from io import BytesIO
 
 import pytest
 from django.urls import reverse
@@ -103,11 +104,28 @@ def test_a_run_from_the_page_to_its_results(client, analyst, sim_settings):
     assert "id_number" not in str(done.results)  # aggregates only
     book = client.get(reverse("simulation:workbook", args=[run.number]))
     assert book.status_code == 200
-    from io import BytesIO
-
     sheets = load_workbook(BytesIO(b"".join(book.streaming_content))).sheetnames
     assert "收入十分位" in sheets and "预算" in sheets
     assert services.work(run.number).status == "done"  # a second worker does nothing
+    # a city's analyst: the runs of the city, their workbook with the city's regions only
+    city = user_create(
+        username="an_hz",
+        password=PASSWORD,
+        role="analyst",
+        region=Region.objects.get(code="330100"),
+    )
+    client.force_login(city)
+    assert client.get(reverse("simulation:run", args=[run.number])).status_code == 404
+    SimulationRun.objects.filter(pk=run.pk).update(region_code="330100")
+    book = client.get(reverse("simulation:workbook", args=[run.number]))
+    cells = {
+        str(c.value)
+        for sheet in load_workbook(BytesIO(b"".join(book.streaming_content))).worksheets
+        for row in sheet.iter_rows()
+        for c in row
+    }
+    assert any("杭州市" in c for c in cells) and not any("宁波市" in c for c in cells)
+    assert not any("浙江省" in c for c in cells)
 
 
 @pytest.mark.django_db

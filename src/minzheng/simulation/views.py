@@ -189,6 +189,23 @@ def run_page(request: HttpRequest, sim_number: str) -> HttpResponse:
     return render(request, "simulation/run.html", context)
 
 
+def _scoped(results: dict, scope) -> dict:
+    """A run's results as the user may see them: the regions of their scope; the
+    province-wide distribution only for a province's analyst."""
+    prefix = scope.prefix if scope else "-"
+    out = dict(results)
+    out["results"] = {
+        name: {
+            level: {c: f for c, f in regions.items() if c.startswith(prefix)}
+            for level, regions in levels.items()
+        }
+        for name, levels in results["results"].items()
+    }
+    if prefix != "33":
+        out["distribution"] = {}
+    return out
+
+
 def _level(code: str) -> str:
     if code.endswith("0000"):
         return "province"
@@ -230,7 +247,7 @@ def run_workbook(request: HttpRequest, sim_number: str) -> HttpResponse:
     except TranslatableError as exc:
         return _refused(request, exc)
     buffer = io.BytesIO()
-    present.workbook(buffer, run.results)
+    present.workbook(buffer, _scoped(run.results, user_scope(request.user)))
     buffer.seek(0)
     audit_record(
         actor=request.user,
