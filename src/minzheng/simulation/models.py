@@ -21,7 +21,10 @@ class SimulationRun(models.Model):
     name = models.CharField(_("name"), max_length=100)
     region_code = models.CharField(_("region"), max_length=12)  # of who started it
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("started by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     as_of = models.DateField(_("as-of date"))
