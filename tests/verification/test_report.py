@@ -63,7 +63,8 @@ def test_found_inputs_are_the_engines_lake_inputs(small_lake, lookup):
         "AND (p.id_number IN (SELECT id_number FROM deaths) "
         "OR p.id_number IN (SELECT id_number FROM disability_certs) "
         "OR p.id_number IN (SELECT id_number FROM medical_oop) "
-        "OR p.id_number IN (SELECT id_number FROM children_registry))",
+        "OR p.id_number IN (SELECT id_number FROM children_registry) "
+        "OR p.id_number IN (SELECT id_number FROM elderly_capability))",
         [],
     )
     sample = sorted({r["household_id"] for r in interesting})[:200] + sorted(households)[:100]

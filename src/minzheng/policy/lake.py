@@ -120,7 +120,10 @@ def _disability(c: ir.Table, d: ir.Value) -> ir.Table:
 
 
 def _capability(a: ir.Table, d: ir.Value) -> ir.Table:
-    return _by_id(a, capability_grade=a.grade.cast("int64").max())
+    """The grade of the person's latest assessment on or before the date: a re-assessment
+    replaces the earlier grade, better or worse; one dated later does not count yet."""
+    known = a.filter(a.assessed_date <= d)
+    return _by_id(known, capability_grade=known.grade.cast("int64").argmax(known.assessed_date))
 
 
 def _children(k: ir.Table, d: ir.Value) -> ir.Table:

@@ -168,7 +168,11 @@ def found_inputs(found: Found, date: dt.date, everyone: bool = False) -> tuple[d
         assets = rows("financial_assets", pid)
         estate = rows("real_estate", pid, "owner_id_number")
         certs = rows("disability_certs", pid)
-        capability = rows("elderly_capability", pid)
+        # the latest assessment on or before the date (as the engine's lake inputs)
+        capability = sorted(
+            (c for c in rows("elderly_capability", pid) if c["assessed_date"] <= date),
+            key=lambda c: c["assessed_date"],
+        )
         child = rows("children_registry", pid)
         row = {
             "household_id": hid,
@@ -201,7 +205,7 @@ def found_inputs(found: Found, date: dt.date, everyone: bool = False) -> tuple[d
             "education_12m": Decimal(0),
             # No feed names legal supporters: people living alone are taken to have none capable.
             "supporter_capable": (house.get("size") or 1) > 1,
-            "capability_grade": max((int(c["grade"]) for c in capability), default=0),
+            "capability_grade": int(capability[-1]["grade"]) if capability else 0,
             "father_status": max((c["father_status"] for c in child), default="alive"),
             "mother_status": max((c["mother_status"] for c in child), default="alive"),
             "placement": max((c["placement"] for c in child), default="family"),
