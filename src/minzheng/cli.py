@@ -53,6 +53,8 @@ payments_app = typer.Typer(
     help="Monthly payments (发放) and the bank's return.", no_args_is_help=True
 )
 app.add_typer(payments_app, name="payments")
+eldercare_app = typer.Typer(help="Elder care (浙里养).", no_args_is_help=True)
+app.add_typer(eldercare_app, name="eldercare")
 
 # The demo users mirror the test personas; one shared, policy-compliant demo password.
 DEMO_PASSWORD = "Zj@demo2026"
@@ -64,6 +66,8 @@ DEMO_USERS = [
     ("analyst", "analyst", "330000", "分析员"),
     ("steward", "data_steward", "330000", "数据管理员"),
     ("admin", "administrator", "330000", "系统管理员"),
+    ("assessor", "assessor", "330102", "评估员"),  # two: an assessment takes two assessors
+    ("assessor2", "assessor", "330102", "评估员"),
 ]
 
 
@@ -1459,3 +1463,32 @@ def simulate_worker(number: str = typer.Argument(..., help="The run's number."))
     translation.activate(settings.LANGUAGE_CODE)
     run = services.work(number)
     typer.echo(f"{run.number}: {run.status} {run.message}")
+
+
+@eldercare_app.command("export")
+def eldercare_export(
+    out: Path = typer.Option(
+        ..., "--out", dir_okay=False, help="The CSV to write (never replaced)."
+    ),
+    user: str = typer.Option(..., help="The data steward who will load it (a user name)."),
+    since: str | None = typer.Option(None, help="Only assessments on or after this date."),
+) -> None:
+    """Write the confirmed capability assessments of the steward's scope as a delivery of the
+    feed elderly_capability, to load with `minzheng feed load elderly_capability`."""
+    _django()
+    import datetime as dt
+
+    from minzheng.eldercare import services
+    from minzheng.lib.i18n import TranslatableError
+
+    try:
+        day = dt.date.fromisoformat(since) if since else None
+    except ValueError:
+        raise _fail(f"--since {since!r}: not a date (YYYY-MM-DD)") from None
+    try:
+        n = services.export_feed(out, user=_steward(user), since=day)
+    except FileExistsError:
+        raise _fail(f"--out {out}: the file exists; it is never replaced") from None
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+    typer.echo(f"✓ {n:,} confirmed assessments written to {out}")

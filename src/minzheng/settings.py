@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "minzheng.cases",
     "minzheng.discovery",
     "minzheng.simulation",
+    "minzheng.eldercare",
 ]
 
 MIDDLEWARE = [
@@ -217,6 +218,8 @@ EXCHANGE_SNAPSHOTS_KEPT = env.int("MINZHENG_SNAPSHOTS_KEPT", 3, minimum=1)
 # Simulation runs started from the page run in a worker process of their own (off: the
 # tests run the worker themselves).
 SIMULATION_SPAWN = env.bool("MINZHENG_SIMULATION_SPAWN", True)
+# Elder care: how long a capability grade holds before the scheduled re-assessment (months).
+ASSESSMENT_VALID_MONTHS = env.int("MINZHENG_ASSESSMENT_VALID_MONTHS", 12, minimum=1)
 _lake = env.str("MINZHENG_LAKE", "")
 VERIFY_LAKE = Path(_lake).resolve() if _lake else None
 # Declared and found amounts differing by more than both tolerances are flagged.

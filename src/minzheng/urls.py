@@ -25,6 +25,7 @@ urlpatterns = [
     path("cases/", include("minzheng.cases.urls")),
     path("discovery/", include("minzheng.discovery.urls")),
     path("simulation/", include("minzheng.simulation.urls")),
+    path("eldercare/", include("minzheng.eldercare.urls")),
     # the public reporting channel (一键报送): no login
     path("report/<str:township_code>/", discovery_views.report, name="report"),
     path("report/<str:township_code>/qr.svg", discovery_views.report_qr, name="report_qr"),

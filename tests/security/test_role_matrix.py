@@ -21,6 +21,7 @@ from minzheng.cases import payments
 from minzheng.cases import services as cases
 from minzheng.cases.models import CalendarDay, Enrolment
 from minzheng.discovery.models import Task
+from minzheng.eldercare.models import Assessment
 from minzheng.simulation.models import SimulationRun
 from minzheng.verification import services
 from minzheng.verification.models import Consent
@@ -113,6 +114,14 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     # --- the public reporting channel (一键报送): no login (an empty report: 400) ---
     ("GET", "report/<str:township_code>/"): row(200, 200, 200, 200, 200, 200, 200),
     ("POST", "report/<str:township_code>/"): row(400, 400, 400, 400, 400, 400, 400),
+    # --- elder care (浙里养): the assessors' pages; the township and the county read them
+    ("GET", "eldercare/"): row(302, 200, 200, 200, 403, 403, 403),
+    ("GET", "eldercare/assessments/new/"): row(302, 403, 403, 403, 403, 403, 403),
+    ("POST", "eldercare/assessments/new/"): row(302, 403, 403, 403, 403, 403, 403),
+    ("GET", "eldercare/assessments/<str:assessment_number>/"): PERSONAL,
+    ("POST", "eldercare/assessments/<str:assessment_number>/confirm/"): row(
+        302, 403, 403, 403, 403, 403, 403
+    ),
     # --- policy simulation (政策仿真): the analyst only (aggregates); an empty form is 400,
     # the workbook of a run without results 409 ---
     ("GET", "simulation/"): row(302, 403, 403, 403, 200, 403, 403),
@@ -325,6 +334,24 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         as_of=AS_OF,
     )
     approver = everyone["approver"]
+    assessment = Assessment.objects.create(
+        number="PG330102202612010001",
+        id_number=member,
+        household_id=home,
+        region_code=case.region_code,
+        assessed_on=AS_OF,
+        place="家中",
+        reason="first",
+        evidence="现场评估",
+        answers={},
+        by_indicator={},
+        total_score=90,
+        preliminary_grade=0,
+        grade=0,
+        next_due=AS_OF,
+        assessor=caseworker,
+        second_assessor=approver,
+    )
     run = payments.payment_run(user=approver, request=None, county="330102", month="2020-12")
     event = AuditEvent.objects.order_by("-seq").first()
     values = {
@@ -347,6 +374,7 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "task_number": task.number,
         "township_code": "330102001",
         "sim_number": simulation.number,
+        "assessment_number": assessment.number,
     }
     object_ids = {
         "auth/group": group.pk,

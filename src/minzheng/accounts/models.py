@@ -18,6 +18,7 @@ class Role(models.TextChoices):
     ANALYST = "analyst", _("analyst")
     DATA_STEWARD = "data_steward", _("data steward")
     ADMINISTRATOR = "administrator", _("administrator")
+    ASSESSOR = "assessor", _("assessor")
 
 
 # Which levels a role's region may have (township/village caseworkers, county approvers …).
@@ -27,6 +28,7 @@ ROLE_LEVELS: dict[str, frozenset[Level]] = {
     Role.ANALYST: frozenset({Level.CITY, Level.PROVINCE}),
     Role.DATA_STEWARD: frozenset(Level),
     Role.ADMINISTRATOR: frozenset(Level),
+    Role.ASSESSOR: frozenset({Level.COUNTY, Level.TOWNSHIP}),
 }
 
 

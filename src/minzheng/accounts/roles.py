@@ -35,6 +35,9 @@ CHANGE_TASK = "discovery.change_task"
 VIEW_MONITORING = "discovery.view_regionfigures"  # aggregates only
 # Policy simulation (政策仿真): runs over the whole province, aggregates only
 RUN_SIMULATION = "simulation.add_simulationrun"
+# Elder care (浙里养): capability assessments, recorded and confirmed by two assessors
+ASSESS = "eldercare.add_assessment"
+VIEW_ASSESSMENT = "eldercare.view_assessment"
 # Data exchange (共享交换): deliveries of department feeds and their quarantine
 LOAD_FEED = "exchange.load_feed"
 VIEW_DELIVERY = "exchange.view_delivery"
@@ -65,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_TASK,
             CHANGE_TASK,
             VIEW_MONITORING,
+            VIEW_ASSESSMENT,
         }
     ),
     # County (and its 核对 centre): reads the county's consents and reports, runs checks and
@@ -82,8 +86,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_PAYMENT,
             VIEW_TASK,
             VIEW_MONITORING,
+            VIEW_ASSESSMENT,
         }
     ),
+    # Township or county assessors (评估人员): assess the older people of their scope; two
+    # together, each with their own login.
+    Role.ASSESSOR: frozenset({ASSESS, VIEW_ASSESSMENT}),
     # City and province: aggregates and the cockpit only, never one person's record.
     Role.ANALYST: frozenset({VIEW_MONITORING, RUN_SIMULATION}),
     # Feeds, quality and quarantine (masked): never a household's check.

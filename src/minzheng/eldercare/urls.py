@@ -1,0 +1,12 @@
+from django.urls import path
+
+from minzheng.eldercare import views
+
+app_name = "eldercare"
+
+urlpatterns = [
+    path("", views.assessment_list, name="assessments"),
+    path("assessments/new/", views.assessment_new, name="new"),
+    path("assessments/<str:assessment_number>/", views.assessment_page, name="assessment"),
+    path("assessments/<str:assessment_number>/confirm/", views.assessment_confirm, name="confirm"),
+]
