@@ -20,18 +20,12 @@ from minzheng.accounts import roles
 from minzheng.accounts.permissions import not_found, require
 from minzheng.cases import workflow
 from minzheng.cases.models import Case, CaseEvent, Enrolment
+from minzheng.lib.dates import add_months
 from minzheng.lib.i18n import TranslatableError, gettext_noop, pgettext_lazy
 from minzheng.lib.numbering import create_numbered
 
 ENDED_BY_REVIEW = pgettext_lazy("enrolment", "ended by the periodic review")
 CHANGED_BY_REVIEW = pgettext_lazy("enrolment", "amount changed by the periodic review")
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(day.day, last))
 
 
 def stable(case: Case, today: dt.date) -> bool:

@@ -15,7 +15,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
@@ -29,6 +28,7 @@ from minzheng.audit.services import audit_record
 from minzheng.eldercare.assessment import GradeError, default_assessment
 from minzheng.eldercare.models import Assessment
 from minzheng.lib import idcard
+from minzheng.lib.dates import add_months
 from minzheng.lib.i18n import RequestError, gettext_noop, shorten
 from minzheng.lib.numbering import create_numbered
 from minzheng.regions.scoping import code_in_scope
@@ -229,7 +229,7 @@ def assessment_record(
             preliminary_grade=result.preliminary_grade,
             grade=result.grade,
             grade_reasons=list(result.reasons),
-            next_due=assessed_on + relativedelta(months=valid_months()),
+            next_due=add_months(assessed_on, valid_months()),
             assessor=user,
             second_assessor=second,
         )

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from minzheng.lib import idcard
+from minzheng.lib.dates import add_months
 from minzheng.lib.i18n import RequestError, gettext_noop, shorten
 from minzheng.policy.errors import PolicyError
 from minzheng.policy.explain import Explainer, _json_value
@@ -60,19 +61,6 @@ class Settings:
 def notice(code: str, level: str, template: str, **params: Any) -> dict:
     """A message of the report: `level` is error (the check is incomplete), warning or info."""
     return {"code": code, "level": level, "template": template, "params": params}
-
-
-def _minus_months(day: dt.date, months: int) -> dt.date:
-    """`day` minus whole months, clamped to the month's end (as SQL's date - interval)."""
-    month0 = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month0, 12)
-    month += 1
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def household_number(value: object) -> str:
@@ -150,7 +138,7 @@ def found_inputs(found: Found, date: dt.date, everyone: bool = False) -> tuple[d
     hid = house.get("household_id")
     lines = found.lines
     dead = {r["id_number"] for r in lines.get("deaths", []) if r["death_date"] <= date}
-    since = _minus_months(date, 12)
+    since = add_months(date, -12)
 
     def rows(table: str, pid: str, key: str = "id_number") -> list[dict]:
         return [r for r in lines.get(table, []) if r[key] == pid]
@@ -399,7 +387,7 @@ def build_report(
             for row in rows:
                 if row.get(key) != pid or feed == "hukou_households":
                     continue
-                if feed == "medical_oop" and not (_minus_months(date, 12) < row["month"] <= date):
+                if feed == "medical_oop" and not (add_months(date, -12) < row["month"] <= date):
                     continue
                 if feed == "deaths" and row["death_date"] > date:
                     continue
