@@ -116,6 +116,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "report/<str:township_code>/"): row(400, 400, 400, 400, 400, 400, 400),
     # --- elder care (浙里养): the assessors' pages; the township and the county read them
     ("GET", "eldercare/"): row(302, 200, 200, 200, 403, 403, 403),
+    ("GET", "eldercare/register/"): row(302, 200, 200, 200, 403, 403, 403),
     ("GET", "eldercare/assessments/new/"): row(302, 403, 403, 403, 403, 403, 403),
     ("POST", "eldercare/assessments/new/"): row(302, 403, 403, 403, 403, 403, 403),
     ("GET", "eldercare/assessments/<str:assessment_number>/"): PERSONAL,

@@ -38,6 +38,7 @@ RUN_SIMULATION = "simulation.add_simulationrun"
 # Elder care (浙里养): capability assessments, recorded and confirmed by two assessors
 ASSESS = "eldercare.add_assessment"
 VIEW_ASSESSMENT = "eldercare.view_assessment"
+VIEW_REGISTER = "eldercare.view_register"  # the register of older people (masked)
 # Data exchange (共享交换): deliveries of department feeds and their quarantine
 LOAD_FEED = "exchange.load_feed"
 VIEW_DELIVERY = "exchange.view_delivery"
@@ -69,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             CHANGE_TASK,
             VIEW_MONITORING,
             VIEW_ASSESSMENT,
+            VIEW_REGISTER,
         }
     ),
     # County (and its 核对 centre): reads the county's consents and reports, runs checks and
@@ -87,11 +89,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_TASK,
             VIEW_MONITORING,
             VIEW_ASSESSMENT,
+            VIEW_REGISTER,
         }
     ),
     # Township or county assessors (评估人员): assess the older people of their scope; two
     # together, each with their own login.
-    Role.ASSESSOR: frozenset({ASSESS, VIEW_ASSESSMENT}),
+    Role.ASSESSOR: frozenset({ASSESS, VIEW_ASSESSMENT, VIEW_REGISTER}),
     # City and province: aggregates and the cockpit only, never one person's record.
     Role.ANALYST: frozenset({VIEW_MONITORING, RUN_SIMULATION}),
     # Feeds, quality and quarantine (masked): never a household's check.

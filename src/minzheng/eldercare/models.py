@@ -65,6 +65,7 @@ class Assessment(models.Model):
     class Meta:
         verbose_name = _("capability assessment")
         verbose_name_plural = _("capability assessments")
+        permissions = [("view_register", _("Can view the register of older people"))]
         indexes = [models.Index(fields=["region_code", "state", "assessed_on"])]
         constraints = [
             models.CheckConstraint(

@@ -388,3 +388,100 @@ def export_feed(out: Path, *, user: Any, since: dt.date | None = None) -> int:
         detail={"rows": n, "since": since.isoformat() if since else "", "file": out.name},
     )
     return n
+
+
+class _Register:
+    """The register's rows that `filters` select, read from the lake's index a page at a time
+    (a sequence for Django's Paginator)."""
+
+    def __init__(self, filters: Any) -> None:
+        self.filters = filters
+
+    def count(self) -> int:
+        from minzheng.eldercare import register
+
+        source = _lake()
+        with source.lock:
+            return register.count(source.lookup.con, self.filters)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, part: slice) -> list[dict]:
+        from minzheng.eldercare import register
+
+        source = _lake()
+        with source.lock:
+            return register.page(
+                source.lookup.con, self.filters, part.stop - part.start, offset=part.start
+            )
+
+
+def register_page(
+    *, user: Any, request: HttpRequest | None, query: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """One page of the register of older people of the user's scope (or of one of its
+    regions), masked: (the page, the filters as understood). A grade confirmed on the
+    platform after the feed's latest assessment is shown instead of the feed's."""
+    from django.core.paginator import Paginator
+
+    from minzheng.eldercare import register
+    from minzheng.lib.names import mask_name
+    from minzheng.regions.scoping import user_scope
+
+    require(user, roles.VIEW_REGISTER, request=request, object_type="older_register")
+    scope = user_scope(user)
+    region = str(query.get("region") or "").strip()[:12]
+    if not region.isdigit() or not region.startswith(scope.prefix):
+        region = scope.prefix
+    grade = str(query.get("grade") or "").strip()
+    filters = register.Filters(
+        prefix=region,
+        living=str(query.get("living") or ""),
+        group=str(query.get("group") or ""),
+        min_grade=int(grade) if grade in {"0", "1", "2", "3", "4"} else None,
+    )
+    chosen = Paginator(_Register(filters), register.PAGE_SIZE).get_page(query.get("page"))
+    rows = list(chosen.object_list)
+    confirmed = {}
+    for a in Assessment.objects.filter(
+        id_number__in=[r["id_number"] for r in rows], state=Assessment.State.CONFIRMED
+    ).order_by("assessed_on", "number"):
+        confirmed[a.id_number] = a  # the latest last
+    shown_rows = []
+    for r in rows:
+        a = confirmed.get(r["id_number"])
+        grade, assessed, source = r["capability_grade"], r["assessed_date"], "feed"
+        if a is not None and (assessed is None or a.assessed_on > assessed):
+            grade, assessed, source = a.grade, a.assessed_on, "platform"
+        shown_rows.append(
+            {
+                "person": idcard.mask(r["id_number"]),
+                "name": mask_name(r["name"] or ""),
+                "sex": r["sex"],
+                "age": r["age"],
+                "household_id": r["household_id"],
+                "village_code": r["village_code"],
+                "living": r["living"],
+                "groups": [g for g in register.GROUPS if r[g]],
+                "grade": grade,
+                "assessed": assessed,
+                "grade_source": source,
+            }
+        )
+    chosen.object_list = shown_rows
+    audit_record(
+        actor=user,
+        action="read_personal",
+        request=request,
+        object_type="older_register",
+        object_id=region,
+        region_code=region,
+        detail={"fields": ["id_number", "name", "grade"], "rows": len(shown_rows), "masked": True},
+    )
+    return chosen, {
+        "region": region,
+        "living": filters.living if filters.living in register.LIVING else "",
+        "group": filters.group if filters.group in register.GROUPS else "",
+        "grade": "" if filters.min_grade is None else str(filters.min_grade),
+    }

@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minzheng.accounts import roles
@@ -211,3 +211,52 @@ def assessment_confirm(request: HttpRequest, assessment_number: str) -> HttpResp
         return _refused(request, exc)
     messages.success(request, gettext("Confirmed: the grade counts from now on."))
     return redirect("eldercare:assessment", assessment_number=assessment_number)
+
+
+@login_required
+@permission_required(roles.VIEW_REGISTER)
+def register_list(request: HttpRequest) -> HttpResponse:
+    from minzheng.eldercare import register
+    from minzheng.regions.models import Region
+
+    try:
+        page, chosen = services.register_page(
+            user=request.user, request=request, query=request.GET.dict()
+        )
+        unavailable = ""
+    except TranslatableError as exc:  # no lake or index to read yet: say so, list nothing
+        page, chosen = Paginator([], 50).get_page(1), {}
+        unavailable = exc.translated()
+    for r in page.object_list:
+        r["living_label"] = register_label(r["living"])
+        r["group_labels"] = [register_label(g) for g in r["groups"]]
+    regions = Region.objects.for_user(request.user).filter(parent=request.user.region)
+    return render(
+        request,
+        "eldercare/register.html",
+        {
+            "page": page,
+            "chosen": chosen,
+            "regions": regions.order_by("code"),
+            "living": [(v, register_label(v)) for v in register.LIVING],
+            "groups": [(v, register_label(v)) for v in register.GROUPS],
+            "query": "&".join(f"{k}={v}" for k, v in chosen.items() if v),
+            "unavailable": unavailable,
+        },
+    )
+
+
+def register_label(code: str) -> str:
+    return str(REGISTER_LABELS.get(code, code))
+
+
+REGISTER_LABELS = {
+    "alone": gettext_lazy("living alone"),
+    "couple": gettext_lazy("a couple only"),
+    "family": gettext_lazy("with family"),
+    "tekun": gettext_lazy("extreme-poverty support"),
+    "dibao": gettext_lazy("minimum living allowance household"),
+    "dibian": gettext_lazy("marginal low-income household"),
+    "severe_disability": gettext_lazy("severe disability"),
+    "age_80": gettext_lazy("80 or older"),
+}

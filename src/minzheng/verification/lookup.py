@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from minzheng.eldercare import register
 from minzheng.exchange.feeds import FEEDS, LOOKUP_FEEDS
 from minzheng.lib.i18n import gettext_noop
 from minzheng.policy.backends import duckdb_memory
@@ -22,7 +23,7 @@ from minzheng.policy.errors import BackendError
 from minzheng.policy.lake import lake_manifest
 
 INDEX = "_index.duckdb"
-VERSION = 2  # raised whenever the index's layout changes; older indexes must be rebuilt
+VERSION = 3  # raised whenever the index's layout changes; older indexes must be rebuilt
 # feed → the column that names the person (or household) it is about, as declared
 KEYS = {name: FEEDS[name].subject for name in LOOKUP_FEEDS}
 
@@ -54,6 +55,9 @@ def build_index(lake: Path, *, threads: int = 2) -> Path:
             f"CREATE TABLE members AS SELECT {_numeric('household_id')} AS hk, household_id, "
             "id_number FROM hukou_persons ORDER BY hk"
         )
+        # The register of older people (老年人信息库), sorted by village.
+        snapshot = dt.date.fromisoformat(lake_manifest(lake)["snapshot_date"])
+        con.execute(register.create_sql(snapshot))
         # Each feed's sender and snapshot date, so that a feed with no line about a household
         # can still be shown as read (and flagged when stale).
         con.execute(
