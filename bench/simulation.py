@@ -166,15 +166,6 @@ def main() -> None:
         ratio = result["seconds"] / base["seconds"]
         print("baseline + 3 scenarios:", json.dumps(result, ensure_ascii=False))
         print(f"ratio to the baseline alone: {ratio:.2f} (goal < 1.5)")
-    if "params" in parts:
-        for n in (1, 2, 4, 8):
-            result = measure(args, "simulate", [scenario_text(f"{n}个参数", CHANGES[:n])])
-            extra = result["seconds"] - base["seconds"]
-            print(
-                f"one scenario of {n} parameter(s): {result['seconds']} s "
-                f"(+{extra:.1f} s over the baseline), peak {result['peak_gib']} GiB, "
-                f"load {result['load']}"
-            )
     if "budget" in parts:
         costs = measure(
             args,
@@ -189,6 +180,15 @@ def main() -> None:
         for ways in sorted({args.ways, 1} if args.with_bisection else {args.ways}):
             result = measure(args, "budget", [], budget=budget, ways=ways)
             print(f"budget search, {ways} value(s) a run:", json.dumps(result, ensure_ascii=False))
+    if "params" in parts:
+        for n in (1, 2, 4, 8):
+            result = measure(args, "simulate", [scenario_text(f"{n}个参数", CHANGES[:n])])
+            extra = result["seconds"] - base["seconds"]
+            print(
+                f"one scenario of {n} parameter(s): {result['seconds']} s "
+                f"(+{extra:.1f} s over the baseline), peak {result['peak_gib']} GiB, "
+                f"load {result['load']}"
+            )
 
 
 if __name__ == "__main__":

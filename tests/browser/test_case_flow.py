@@ -34,14 +34,7 @@ def _state(page) -> str:
 
 
 def test_a_household_goes_from_application_to_its_first_payment(
-    page,
-    live_server,
-    approver,
-    verify_settings,
-    lookup,
-    indexed_lake,
-    poor_home,
-    tmp_path,  # noqa: F811
+    page, live_server, approver, verify_settings, lookup, indexed_lake, poor_home, tmp_path  # noqa: F811
 ):
     regions_load_file(path=indexed_lake / "regions" / "subcounty.csv")
     caseworker = _user("cw_102", "caseworker", "330102102")
