@@ -18,9 +18,10 @@ from minzheng.accounts.permissions import permission_required
 from minzheng.audit.services import personal_data_read
 from minzheng.cases import exports, payments
 from minzheng.cases.models import Payment, PaymentRun
-from minzheng.cases.views import _form_error, _pdf, _refused
+from minzheng.cases.views import _form_error, _pdf
 from minzheng.lib.i18n import TranslatableError
 from minzheng.lib.names import mask_name
+from minzheng.web.views import refused
 
 
 class RunForm(forms.Form):
@@ -57,7 +58,7 @@ def runs(request: HttpRequest) -> HttpResponse:
                 month=form.cleaned_data["month"],
             )
         except TranslatableError as exc:
-            return _refused(request, exc)
+            return refused(request, exc)
         messages.success(
             request,
             gettext("Payment run %(number)s: %(added)s line(s) added.")
@@ -88,7 +89,7 @@ def run_page(request: HttpRequest, run_number: str) -> HttpResponse:
     try:
         run = payments.run_get(user=request.user, request=request, number=run_number)
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     personal_data_read(
         actor=request.user,
         request=request,
@@ -140,7 +141,7 @@ def run_list(request: HttpRequest, run_number: str, fmt: str) -> HttpResponse:
     try:
         run = payments.run_get(user=request.user, request=request, number=run_number)
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     personal_data_read(
         actor=request.user,
         request=request,
@@ -169,7 +170,7 @@ def bank_file(request: HttpRequest, run_number: str) -> HttpResponse:
     try:
         body = exports.bank_file(user=request.user, request=request, number=run_number)
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{run_number}-bank.csv"'
     return response
@@ -191,7 +192,7 @@ def returns(request: HttpRequest, run_number: str) -> HttpResponse:
             data=upload.read(payments.MAX_RETURN_BYTES + 1),  # the service refuses more
         )
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(
         request,
         gettext("Return applied: %(paid)s paid, %(failed)s failed, of %(lines)s line(s).") % done,
@@ -215,6 +216,6 @@ def reissue(request: HttpRequest, run_number: str) -> HttpResponse:
             user=request.user, request=request, number=run_number, line=d["line"], payee=payee
         )
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(request, gettext("Re-issued as %(line)s.") % {"line": again.line_id})
     return redirect("cases:payment_run", run_number=run_number)

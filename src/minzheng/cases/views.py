@@ -21,6 +21,7 @@ from minzheng.cases.models import Attachment, Case
 from minzheng.lib import idcard
 from minzheng.lib.i18n import TranslatableError, gettext_noop
 from minzheng.lib.names import mask_name
+from minzheng.web.views import refused
 
 MAX_BULK = 100_000  # numbers in one bulk approval (a county's queue)
 
@@ -94,7 +95,7 @@ def _change(request: HttpRequest, case_number: str, form: forms.Form, change) ->
     try:
         change(form.cleaned_data)
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(request, gettext("Saved."))
     return redirect("cases:case", case_number=case_number)
 
@@ -157,15 +158,6 @@ def objection_resolution(request: HttpRequest, case_number: str, objection_id: i
     )
 
 
-def _refused(request: HttpRequest, exc: TranslatableError) -> HttpResponse:
-    return render(
-        request,
-        "cases/refused.html",
-        {"error": exc.translated(), "error_code": exc.code},
-        status=getattr(exc, "status", 400),
-    )
-
-
 def _form_error(request: HttpRequest, form: forms.Form) -> HttpResponse:
     text = "; ".join(
         f"{form.fields[name].label or name}: {' '.join(errors)}"
@@ -173,9 +165,7 @@ def _form_error(request: HttpRequest, form: forms.Form) -> HttpResponse:
         else " ".join(errors)
         for name, errors in form.errors.items()
     )
-    return render(
-        request, "cases/refused.html", {"error": text, "error_code": "bad_form"}, status=400
-    )
+    return refused(request, text, "bad_form")
 
 
 @login_required
@@ -221,7 +211,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
             payee=form.payee(),
         )
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return redirect("cases:case", case_number=case.number)
 
 
@@ -240,7 +230,7 @@ def attachment_new(request: HttpRequest, case_number: str) -> HttpResponse:
             file=form.cleaned_data["file"],
         )
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(request, gettext("Saved."))
     return redirect("cases:case", case_number=case_number)
 
@@ -255,7 +245,7 @@ def attachment_file(request: HttpRequest, case_number: str, attachment_id: int) 
             user=request.user, request=request, number=case_number, pk=attachment_id
         )
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     kinds = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
     ext = found.file.name.rsplit(".", 1)[-1]
     return FileResponse(
@@ -279,7 +269,7 @@ def enrolment_status(request: HttpRequest, enrolment_id: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
         )
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(request, gettext("Saved."))
     return redirect("cases:case", case_number=enrolment.case.number)
 
@@ -291,9 +281,9 @@ def decision_pdf(request: HttpRequest, case_number: str) -> HttpResponse:
     try:
         case = services.case_get(user=request.user, request=request, number=case_number)
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     if case.state not in workflow.FINAL:
-        return _refused(
+        return refused(
             request,
             services.CaseError(
                 "not_decided",
@@ -356,7 +346,7 @@ def case_page(request: HttpRequest, case_number: str) -> HttpResponse:
     try:
         case = services.case_get(user=request.user, request=request, number=case_number)
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     personal_data_read(
         actor=request.user,
         request=request,
@@ -428,7 +418,7 @@ def case_action(request: HttpRequest, case_number: str) -> HttpResponse:
             visit_date=data["visit_date"],
         )
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(
         request,
         gettext("Case %(number)s: %(step)s done.")

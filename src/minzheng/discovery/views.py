@@ -22,21 +22,13 @@ from minzheng.discovery.models import Task
 from minzheng.discovery.signals import load_signals
 from minzheng.lib import idcard
 from minzheng.lib.i18n import TranslatableError, gettext_noop, shorten
+from minzheng.web.views import refused
 
 
 class StepForm(forms.Form):
     action = forms.ChoiceField(choices=[(a, a) for a in services.TRANSITIONS])
     reason = forms.CharField(required=False, max_length=2000)
     household_id = forms.CharField(required=False, max_length=20)
-
-
-def _refused(request: HttpRequest, exc: TranslatableError) -> HttpResponse:
-    return render(
-        request,
-        "cases/refused.html",
-        {"error": exc.translated(), "error_code": exc.code},
-        status=getattr(exc, "status", 400),
-    )
 
 
 @login_required
@@ -82,7 +74,7 @@ def task_page(request: HttpRequest, task_number: str) -> HttpResponse:
     try:
         task = services.task_get(user=request.user, request=request, number=task_number)
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     unmask = request.GET.get("unmask") == "1"
     if unmask and not request.user.has_perm(roles.UNMASK):
         audit_record(
@@ -133,15 +125,8 @@ def task_page(request: HttpRequest, task_number: str) -> HttpResponse:
 def task_step(request: HttpRequest, task_number: str) -> HttpResponse:
     form = StepForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "cases/refused.html",
-            {
-                "error": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
-                "error_code": "bad_form",
-            },
-            status=400,
-        )
+        text = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        return refused(request, text, "bad_form")
     try:
         task = services.task_act(
             user=request.user,
@@ -152,7 +137,7 @@ def task_step(request: HttpRequest, task_number: str) -> HttpResponse:
             household_id=form.cleaned_data["household_id"],
         )
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(request, gettext("Saved."))
     if task.case_id:
         return redirect("cases:case", case_number=task.case.number)
@@ -259,7 +244,7 @@ def monitoring(request: HttpRequest) -> HttpResponse:
                     region=shorten(wanted),
                 )
             except TranslatableError as exc:
-                return _refused(request, exc)
+                return refused(request, exc)
         return render(request, "discovery/monitoring.html", {"region": region, "latest": None})
     region = Region.objects.filter(code=latest.code).first()
     child = region.level_enum.child if region else None

@@ -23,18 +23,10 @@ from minzheng.eldercare.assessment import default_assessment
 from minzheng.eldercare.models import Assessment
 from minzheng.lib import idcard
 from minzheng.lib.i18n import TranslatableError
+from minzheng.web.views import refused
 
 FIELDS = ("id_number", "assessed_on", "place", "reason", "second_assessor", "evidence")
 MAX_COUNT_TEXT = 6  # digits of an event count
-
-
-def _refused(request: HttpRequest, exc: TranslatableError) -> HttpResponse:
-    return render(
-        request,
-        "cases/refused.html",
-        {"error": exc.translated(), "error_code": exc.code},
-        status=getattr(exc, "status", 400),
-    )
 
 
 def _number(text: str) -> Any:
@@ -146,7 +138,7 @@ def assessment_new(request: HttpRequest) -> HttpResponse:
         assessment = services.assessment_record(user=request.user, request=request, data=data)
     except TranslatableError as exc:
         if getattr(exc, "status", 400) == 403:
-            return _refused(request, exc)
+            return refused(request, exc)
         # everything entered is shown again, with the field the message names
         return _form(request, data, exc, status=getattr(exc, "status", 400))
     messages.success(
@@ -163,7 +155,7 @@ def assessment_page(request: HttpRequest, assessment_number: str) -> HttpRespons
             user=request.user, request=request, number=assessment_number
         )
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     personal_data_read(
         actor=request.user,
         request=request,
@@ -208,7 +200,7 @@ def assessment_confirm(request: HttpRequest, assessment_number: str) -> HttpResp
     try:
         services.assessment_confirm(user=request.user, request=request, number=assessment_number)
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(request, gettext("Confirmed: the grade counts from now on."))
     return redirect("eldercare:assessment", assessment_number=assessment_number)
 

@@ -22,6 +22,7 @@ from minzheng.regions.scoping import user_scope
 from minzheng.simulation import services
 from minzheng.simulation.models import SimulationRun
 from minzheng.simulation.runner import MAX_SCENARIOS
+from minzheng.web.views import refused
 
 EXAMPLE = """name: 低保标准提高到每月1000元
 date: 2021-01-01
@@ -112,15 +113,6 @@ def _run(request: HttpRequest, sim_number: str) -> SimulationRun:
     return run
 
 
-def _refused(request: HttpRequest, exc: TranslatableError) -> HttpResponse:
-    return render(
-        request,
-        "cases/refused.html",
-        {"error": exc.translated(), "error_code": exc.code},
-        status=getattr(exc, "status", 400),
-    )
-
-
 def _chart_data(run: SimulationRun, codes: list[str]) -> dict:
     """What the charts draw: per scenario cost and caseload by city, decile bands, Lorenz."""
     results = run.results or {}
@@ -152,7 +144,7 @@ def run_page(request: HttpRequest, sim_number: str) -> HttpResponse:
     try:
         run = _run(request, sim_number)
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     context = {"run": run}
     if run.status == SimulationRun.Status.DONE and run.results:
         scope = user_scope(request.user)
@@ -245,7 +237,7 @@ def run_workbook(request: HttpRequest, sim_number: str) -> HttpResponse:
                 number=run.number,
             )
     except TranslatableError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     buffer = io.BytesIO()
     present.workbook(buffer, _scoped(run.results, user_scope(request.user)))
     buffer.seek(0)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from minzheng.lib.i18n import TranslatableError
 from minzheng.regions.levels import Level
 from minzheng.regions.models import Region
 from minzheng.regions.selectors import region_children_with_counts, region_path
@@ -85,3 +88,15 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
             reason=str(exception or "")[:200],
         )
     return render(request, "403.html", status=403)
+
+
+def refused(request: HttpRequest, error: Any, code: str = "", status: int | None = None):
+    """The page of a request the platform refused: the translated reason (a
+    `TranslatableError`, or a text with its code) and its status (400 by default)."""
+    if isinstance(error, TranslatableError):
+        text, code, status = error.translated(), error.code, status or getattr(error, "status", 400)
+    else:
+        text = str(error)
+    return render(
+        request, "web/refused.html", {"error": text, "error_code": code}, status=status or 400
+    )
