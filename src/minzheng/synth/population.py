@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from minzheng.exchange.feeds import FEEDS
+from minzheng.synth import devices
 from minzheng.synth.calibration import Calibration
 from minzheng.synth.geography import County, largest_remainder
 from minzheng.synth.ids import coded, distinct, id_numbers, sequence_numbers
@@ -758,6 +759,11 @@ def generate_county(
         tables=tables,
     )
     tables.update(events)
+    device_feeds, device_truth = devices.generate(
+        np.random.default_rng([seed, county.index, 4]),  # a stream of its own, like stream 3
+        county=county.code, today=today, a=a, ids=ids, hh_ids=hh_ids, hh=hh, age=age, dead=dead
+    )
+    tables.update({name: _feed(name, snapshot, cols) for name, cols in device_feeds.items()})
 
     # ---- truth (never read by the platform) ---------------------------------------------
     t_h = np.concatenate([stale_h, missed_h])
@@ -794,6 +800,7 @@ def generate_county(
             }
         ),
         "signals": signal_truth,
+        "device_emergencies": device_truth,
         "households": _table(
             {
                 "household_id": hh_ids,
