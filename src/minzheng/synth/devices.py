@@ -144,7 +144,7 @@ def devices_for(
     ]
     device, minute, etype, value = (np.concatenate(c) for c in zip(*rows, strict=True))
     # signals from devices the register does not know (installed, never registered)
-    u = int(round(a("device_unknown_share") * k)) if k else 0
+    u = max(1, int(round(a("device_unknown_share") * k))) if k else 0
     unknown = coded(f"D{county}", np.arange(k + 1, k + u + 1), 7)
     unknown_rows = _water(rng, a, np.arange(k, k + u), np.full(u, MINUTES))
     device = np.concatenate([device, unknown_rows[0]])
