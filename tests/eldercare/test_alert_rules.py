@@ -22,6 +22,7 @@ def test_the_platforms_rules_load_with_increasing_timers():
     ("old", "new", "code", "anchor"),
     [
         ("device: water", "device: toaster", "unknown_device_kind", None),
+        ("name: fall", "name: \"fall'; DROP\"", "bad_name", None),
         ("threshold: 1", "threshold: -1", "bad_number", None),
         ("severity: high\n", "severity: high\n    colour: red\n", "unknown_field", "colour"),
         ("grid_worker: 180", "grid_worker: 30", "timers_not_increasing", "escalation: {relative: 60, grid_worker: 30"),

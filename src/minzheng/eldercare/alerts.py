@@ -22,6 +22,7 @@ or timers not increasing is refused with its file and line.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,6 +189,17 @@ def _rule(raw: Any, path: Path, line: int) -> Rule:
             line,
             fields=", ".join(missing),
         )
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", str(raw["name"])):
+        raise _fail(
+            "bad_name",
+            gettext_noop(
+                "%(file)s line %(line)s: name = %(value)s must be lower-case letters, digits"
+                " and _ (a letter first, at most 40)."
+            ),
+            path,
+            yamllines.line_of(raw, "name"),
+            value=shorten(str(raw["name"])),
+        )
     device = raw["device"]
     if device not in DEVICE_EVENTS:
         raise _fail(
@@ -300,73 +312,92 @@ def load_rules(path: Path = RULES) -> RuleSet:
 # --- evaluation ---------------------------------------------------------------------------
 
 
-def _rule_sql(rule: Rule) -> tuple[str, list]:
-    """(SQL, parameters) of the devices a rule raises on the day: device_id, the minute it is
+def _types(types) -> str:
+    """A SQL list of event types (checked against DEVICE_EVENTS at load: safe to inline)."""
+    return ", ".join(f"'{t}'" for t in types)
+
+
+def _measures(i: int, rule: Rule) -> list[str]:
+    """The aggregates of one device's day that a rule reads (`r<i>_…`)."""
+    if rule.condition == "total_below":
+        kinds = f"event_type IN ({_types(DEVICE_EVENTS[rule.device])})"
+        return [
+            f"sum(value) FILTER (WHERE {kinds}) AS r{i}_total",
+            f"count(*) FILTER (WHERE {kinds}) AS r{i}_n",
+        ]
+    if rule.condition == "event":
+        return [
+            f"count(*) FILTER (WHERE event_type = '{rule.event}') AS r{i}_n",
+            f"min(minute) FILTER (WHERE event_type = '{rule.event}') AS r{i}_first",
+        ]
+    if rule.condition == "no_movement":
+        return [
+            f"count(*) FILTER (WHERE event_type = 'heartbeat') AS r{i}_n",
+            f"list(minute ORDER BY minute) FILTER (WHERE event_type = 'heartbeat' AND value > 0)"
+            f" AS r{i}_moves",
+        ]
+    return []  # no_event: the count of all the device's events
+
+
+def _raised(i: int, rule: Rule) -> str:
+    """The devices a rule raises, from the day's aggregates: device_id, the minute it is
     raised at, the evidence (JSON)."""
+    kind = f"d.device_kind = '{rule.device}'"
     if rule.condition == "total_below":
         return (
-            "SELECT device_id, 1440 AS at, json_object('litres', round(sum(value), 1),"
-            " 'readings', count(*))::VARCHAR AS evidence FROM _day"
-            " WHERE event_type = 'water' AND kind = ? GROUP BY device_id"
-            " HAVING sum(value) < ?",
-            [rule.device, rule.threshold],
+            f"SELECT device_id, 1440 AS at, json_object('litres', round(r{i}_total, 1),"
+            f" 'readings', r{i}_n)::VARCHAR AS evidence FROM _agg a JOIN _devices d"
+            f" USING (device_id) WHERE {kind} AND r{i}_n > 0 AND r{i}_total < {rule.threshold!r}"
         )
     if rule.condition == "no_event":
         return (
             "SELECT device_id, 1440 AS at, json_object('events', 0)::VARCHAR AS evidence"
-            " FROM _devices d WHERE device_kind = ?"
-            " AND NOT EXISTS (SELECT 1 FROM _day e WHERE e.device_id = d.device_id)",
-            [rule.device],
+            f" FROM _devices d WHERE {kind}"
+            " AND NOT EXISTS (SELECT 1 FROM _agg a WHERE a.device_id = d.device_id)"
         )
     if rule.condition == "event":
         return (
-            "SELECT device_id, min(minute) AS at, json_object('events', count(*),"
-            " 'first_minute', min(minute))::VARCHAR AS evidence FROM _day"
-            " WHERE event_type = ? AND kind = ? GROUP BY device_id",
-            [rule.event, rule.device],
+            f"SELECT device_id, r{i}_first AS at, json_object('events', r{i}_n, 'first_minute',"
+            f" r{i}_first)::VARCHAR AS evidence FROM _agg a JOIN _devices d USING (device_id)"
+            f" WHERE {kind} AND r{i}_n > 0"
         )
-    # no_movement: the longest stretch between heartbeats with steps (midnight and the end of
-    # the day as edges) of the wearables that sent any heartbeat
+    # no_movement: the longest stretch between heartbeats with steps, midnight and the end
+    # of the day as edges, of the wearables that sent a heartbeat
+    edges = f"list_concat([0], coalesce(r{i}_moves, []), [{MINUTES}])"
+    still = int(rule.hours * 60)
     return (
-        "WITH hb AS (SELECT device_id, minute, value FROM _day"
-        " WHERE event_type = 'heartbeat' AND kind = ?),"
-        " moves AS (SELECT device_id, minute FROM hb WHERE value > 0"
-        " UNION ALL SELECT DISTINCT device_id, 0 FROM hb"
-        " UNION ALL SELECT DISTINCT device_id, 1440 FROM hb),"
-        " gaps AS (SELECT device_id, minute - lag(minute) OVER w AS gap,"
-        " lag(minute) OVER w AS since FROM moves"
-        " WINDOW w AS (PARTITION BY device_id ORDER BY minute))"
-        " SELECT device_id, arg_max(since, gap) + ? AS at,"
-        " json_object('still_minutes', max(gap), 'since_minute', arg_max(since, gap))::VARCHAR"
-        " AS evidence FROM gaps GROUP BY device_id HAVING max(gap) >= ?",
-        [rule.device, int(rule.hours * 60), rule.hours * 60],
+        "SELECT device_id, since + " + str(still) + " AS at, json_object('still_minutes', gap,"
+        " 'since_minute', since)::VARCHAR AS evidence FROM ("
+        " SELECT device_id, l[list_position(gaps, list_max(gaps))] AS since,"
+        " list_max(gaps) AS gap FROM ("
+        " SELECT device_id, l, list_transform(range(1, len(l)), lambda j: l[j + 1] - l[j])"
+        f" AS gaps FROM (SELECT device_id, {edges} AS l FROM _agg a JOIN _devices d"
+        f" USING (device_id) WHERE {kind} AND r{i}_n > 0)))"
+        f" WHERE gap >= {still}"
     )
 
 
 def evaluate(con, date: dt.date, rules: RuleSet | None = None) -> Evaluation:
     """The alerts of `date` over the views `elder_devices` and `device_events` of a DuckDB
-    connection (each with a `county` column), and the signals from unknown devices."""
+    connection (each with a `county` column), and the signals from unknown devices: one pass
+    over the day's signals, aggregated per device, then each rule over the aggregates."""
     rules = rules or load_rules()
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _devices AS SELECT device_id, device_kind, id_number,"
         " household_id, county FROM elder_devices"
     )
+    measures = [m for i, rule in enumerate(rules.rules) for m in _measures(i, rule)]
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _events AS SELECT device_id, minute, event_type, value,"
-        " county FROM device_events WHERE event_date = ?",
+        "CREATE OR REPLACE TEMP TABLE _agg AS SELECT device_id, any_value(county) AS county,"
+        f" count(*) AS events{''.join(', ' + m for m in measures)} FROM device_events"
+        " WHERE event_date = ? GROUP BY device_id",
         [date],
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW _day AS SELECT e.device_id, e.minute, e.event_type,"
-        " e.value, d.device_kind AS kind FROM _events e JOIN _devices d USING (device_id)"
-    )
-    parts, params = [], []
-    for rule in rules.rules:
-        sql, values = _rule_sql(rule)
-        parts.append(
-            f"SELECT ? AS rule, ? AS severity, r.device_id, r.at, r.evidence FROM ({sql}) r"
-        )
-        params += [rule.name, rule.severity, *values]
+    parts = [
+        f"SELECT '{rule.name}' AS rule, '{rule.severity}' AS severity, r.device_id, r.at,"
+        f" r.evidence FROM ({_raised(i, rule)}) r"
+        for i, rule in enumerate(rules.rules)
+    ]
     start = dt.datetime.combine(date, dt.time())
     alerts = con.sql(
         "SELECT strftime(?::DATE, '%Y%m%d') || '-' || a.rule || '-' || a.device_id AS alert_id,"
@@ -374,20 +405,18 @@ def evaluate(con, date: dt.date, rules: RuleSet | None = None) -> Evaluation:
         " ?::TIMESTAMP + to_minutes(a.at::BIGINT) AS raised_at, a.evidence"
         f" FROM ({' UNION ALL '.join(parts)}) a JOIN _devices d USING (device_id)"
         " ORDER BY d.county, a.rule, a.device_id",
-        params=[date, start, *params],
+        params=[date, start],
     ).to_arrow_table()
     flagged = con.sql(
         "SELECT county, 'unknown_device' AS code, 'device_id' AS field, device_id AS value,"
-        " count(*) AS events FROM _events e"
-        " WHERE NOT EXISTS (SELECT 1 FROM _devices d WHERE d.device_id = e.device_id)"
-        " GROUP BY county, device_id ORDER BY county, device_id"
+        " events FROM _agg a"
+        " WHERE NOT EXISTS (SELECT 1 FROM _devices d WHERE d.device_id = a.device_id)"
+        " ORDER BY county, device_id"
     ).to_arrow_table()
     monitored, devices = con.execute(
         "SELECT count(DISTINCT id_number), count(*) FROM _devices"
     ).fetchone()
-    for name in ("_day",):
-        con.execute(f"DROP VIEW IF EXISTS {name}")
-    con.execute("DROP TABLE IF EXISTS _events")
+    con.execute("DROP TABLE IF EXISTS _agg")
     con.execute("DROP TABLE IF EXISTS _devices")
     return Evaluation(alerts, flagged, int(monitored), int(devices))
 
