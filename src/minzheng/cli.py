@@ -1510,10 +1510,14 @@ def eldercare_alerts(
         gettext("%(date)s: %(monitored)s older people living alone, %(devices)s devices.")
         % {"date": when, "monitored": f"{result.monitored:,}", "devices": f"{result.devices:,}"}
     )
-    names = ["Alerts"] + (["Planted", "Found", "Recall"] if rows else [])
-    header = _ljust(pgettext("alert summary", "Rule"), 26) + "".join(
-        _rjust(pgettext("alert summary", n), 10) for n in names
-    )
+    names = [pgettext("alert summary", "Alerts")]
+    if rows:
+        names += [
+            pgettext("alert summary", "Planted"),
+            pgettext("alert summary", "Found"),
+            pgettext("alert summary", "Recall"),
+        ]
+    header = _ljust(pgettext("alert summary", "Rule"), 26) + "".join(_rjust(n, 10) for n in names)
     if rows:
         header += "  " + pgettext("alert summary", "False alarms per 1,000 older people")
     typer.echo(header)
