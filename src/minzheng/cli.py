@@ -1501,9 +1501,11 @@ def eldercare_alerts(
     counts: dict[str, int] = {}
     for name in result.alerts.column("rule").to_pylist():
         counts[name] = counts.get(name, 0) + 1
-    rows = alerts.score(result.alerts, alerts.read_truth(lake), result.monitored, rule_set) if (
-        score and (lake / "truth" / "device_emergencies").is_dir()
-    ) else None
+    rows = (
+        alerts.score(result.alerts, alerts.read_truth(lake), result.monitored, rule_set)
+        if (score and (lake / "truth" / "device_emergencies").is_dir())
+        else None
+    )
     if score and rows is None:
         raise _fail(gettext("%(path)s holds no planted truth to score against.") % {"path": lake})
     typer.echo(
@@ -1540,4 +1542,6 @@ def eldercare_alerts(
         )
     if out is not None:
         pq.write_table(result.alerts, out)
-        typer.echo(gettext("✓ %(n)s alerts in %(path)s") % {"n": result.alerts.num_rows, "path": out})
+        typer.echo(
+            gettext("✓ %(n)s alerts in %(path)s") % {"n": result.alerts.num_rows, "path": out}
+        )

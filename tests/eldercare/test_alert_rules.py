@@ -22,16 +22,31 @@ def test_the_platforms_rules_load_with_increasing_timers():
     ("old", "new", "code", "anchor"),
     [
         ("device: water", "device: toaster", "unknown_device_kind", None),
-        ("name: fall", "name: \"fall'; DROP\"", "bad_name", None),
+        ("name: fall", 'name: "fall\'; DROP"', "bad_name", None),
         ("threshold: 1", "threshold: -1", "bad_number", None),
         ("severity: high\n", "severity: high\n    colour: red\n", "unknown_field", "colour"),
-        ("grid_worker: 180", "grid_worker: 30", "timers_not_increasing", "escalation: {relative: 60, grid_worker: 30"),
-        ("condition: no_event", "condition: total_below", "bad_condition", "condition: total_below\n    severity"),
+        (
+            "grid_worker: 180",
+            "grid_worker: 30",
+            "timers_not_increasing",
+            "escalation: {relative: 60, grid_worker: 30",
+        ),
+        (
+            "condition: no_event",
+            "condition: total_below",
+            "bad_condition",
+            "condition: total_below\n    severity",
+        ),
         ("event: fall", "event: sneeze", "unknown_event", None),
         ("severity: medium", "severity: dire", "bad_severity", None),
         ("hours: 12", "hours: 30", "bad_number", None),
         ("relative: 5,", "relative: -5,", "bad_timer", "escalation: {relative: -5"),
-        ("  - name: no_door", "  - name: no_water", "duplicate_rule", "  - name: no_water\n    label: 24小时未开门"),
+        (
+            "  - name: no_door",
+            "  - name: no_water",
+            "duplicate_rule",
+            "  - name: no_water\n    label: 24小时未开门",
+        ),
     ],
 )
 def test_a_bad_rule_file_is_refused_naming_the_file_and_line(tmp_path, old, new, code, anchor):

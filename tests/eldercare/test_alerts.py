@@ -100,8 +100,13 @@ def test_signals_from_an_unknown_device_are_flagged_naming_the_field(con):
     result = alerts.evaluate(con, DATE)
     flagged = result.flagged.to_pylist()
     assert flagged == [
-        {"county": "330102", "code": "unknown_device", "field": "device_id", "value": "U1",
-         "events": 2}
+        {
+            "county": "330102",
+            "code": "unknown_device",
+            "field": "device_id",
+            "value": "U1",
+            "events": 2,
+        }
     ]
     assert alerts.flagged_message(flagged[0]) == (
         "device_events: device_id = U1 is not a registered device (2 signals)."

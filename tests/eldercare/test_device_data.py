@@ -80,9 +80,9 @@ def test_the_device_stream_leaves_every_other_table_the_same(monkeypatch):
     tables, truth = generate_county(counties[0], quotas[0], calibration, 7, DATE)
     original = devices.generate
 
-    def drawing_more(rng, **kwargs):
+    def drawing_more(rng, *args):
         rng.random(100_000)  # a different device stream: only the device tables may change
-        return original(rng, **kwargs)
+        return original(rng, *args)
 
     monkeypatch.setattr(devices, "generate", drawing_more)
     again, truth_again = generate_county(counties[0], quotas[0], calibration, 7, DATE)
@@ -142,8 +142,17 @@ def test_the_cli_prints_a_chinese_summary_and_writes_the_alerts(small_lake, tmp_
     out = tmp_path / "alerts.parquet"
     done = CliRunner().invoke(
         app,
-        ["eldercare", "alerts", "--lake", str(small_lake), "--date", "2020-12-31", "--score",
-         "--out", str(out)],
+        [
+            "eldercare",
+            "alerts",
+            "--lake",
+            str(small_lake),
+            "--date",
+            "2020-12-31",
+            "--score",
+            "--out",
+            str(out),
+        ],
     )
     assert done.exit_code == 0, done.output
     assert "24小时未开门" in done.output
@@ -151,8 +160,15 @@ def test_the_cli_prints_a_chinese_summary_and_writes_the_alerts(small_lake, tmp_
     assert "未登记的设备" in done.output  # the flagged unknown devices, in Chinese
     written = pq.read_table(out)
     assert written.num_rows > 0
-    assert set(written.column_names) >= {"alert_id", "rule", "device_id", "id_number",
-                                         "household_id", "raised_at", "evidence"}
+    assert set(written.column_names) >= {
+        "alert_id",
+        "rule",
+        "device_id",
+        "id_number",
+        "household_id",
+        "raised_at",
+        "evidence",
+    }
 
 
 @pytest.mark.lake

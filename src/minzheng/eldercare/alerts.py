@@ -174,7 +174,9 @@ def _rule(raw: Any, path: Path, line: int) -> Rule:
     if unknown:
         raise _fail(
             "unknown_field",
-            gettext_noop("%(file)s line %(line)s: %(field)s is not a field of a rule (%(allowed)s)."),
+            gettext_noop(
+                "%(file)s line %(line)s: %(field)s is not a field of a rule (%(allowed)s)."
+            ),
             path,
             yamllines.line_of(raw, unknown[0]),
             field=shorten(str(unknown[0])),

@@ -63,7 +63,7 @@ NOISE_DEVICES = {
 
 
 def generate(
-    rng, *, county: str, today, a, ids: pa.Array, hh_ids: pa.Array, hh, age, dead
+    rng, county: str, today, a, ids: pa.Array, hh_ids: pa.Array, hh, age, dead
 ) -> tuple[dict[str, dict[str, object]], pa.Table]:
     """The devices of one county's older people living alone, their signals on `today`, and
     the truth: ({feed: columns}, truth table)."""
@@ -173,9 +173,7 @@ def devices_for(
             t_rule.append(np.full(len(d), rule))
             t_min.append(np.where(e == 0, -1, onset[owner[d]]))
     for name, kinds in NOISE_DEVICES.items():
-        d = np.flatnonzero(
-            np.isin(kind, kinds) & (scenario[owner] == SCENARIOS.index(name))
-        )
+        d = np.flatnonzero(np.isin(kind, kinds) & (scenario[owner] == SCENARIOS.index(name)))
         when = {
             "left_today": leave,
             "wearable_off": off_hour * 60,

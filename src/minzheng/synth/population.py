@@ -759,10 +759,9 @@ def generate_county(
         tables=tables,
     )
     tables.update(events)
-    device_feeds, device_truth = devices.generate(
-        np.random.default_rng([seed, county.index, 4]),  # a stream of its own, like stream 3
-        county=county.code, today=today, a=a, ids=ids, hh_ids=hh_ids, hh=hh, age=age, dead=dead
-    )
+    device_rng = np.random.default_rng([seed, county.index, 4])  # a stream of its own
+    people = (ids, hh_ids, hh, age, dead)
+    device_feeds, device_truth = devices.generate(device_rng, county.code, today, a, *people)
     tables.update({name: _feed(name, snapshot, cols) for name, cols in device_feeds.items()})
 
     # ---- truth (never read by the platform) ---------------------------------------------
