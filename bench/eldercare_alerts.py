@@ -56,10 +56,12 @@ def build(out: Path, devices: int) -> None:
         for name, columns in feeds.items():
             folder = out / name / f"county={county}"
             folder.mkdir(parents=True, exist_ok=True)
-            pq.write_table(_feed(name, snapshot, columns), folder / "part-0.parquet")
+            pq.write_table(
+                _feed(name, snapshot, columns), folder / "part-0.parquet", compression="zstd"
+            )
         folder = out / "truth" / "device_emergencies" / f"county={county}"
         folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(truth, folder / "part-0.parquet")
+        pq.write_table(truth, folder / "part-0.parquet", compression="zstd")
         made += len(feeds["elder_devices"]["device_id"])
     (out / "_lake.json").write_text(
         json.dumps({"format": "minzheng-lake", "snapshot_date": SNAPSHOT, "devices": made}) + "\n"
