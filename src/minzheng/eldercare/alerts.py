@@ -482,7 +482,8 @@ def score(alerts, truth, monitored: int, rules: RuleSet | None = None) -> list[d
         found, planted, matched, false = con.execute(
             "WITH a AS (SELECT DISTINCT device_id, id_number FROM alerts_ WHERE rule = ?),"
             " t AS (SELECT DISTINCT device_id FROM truth_ WHERE emergency AND rule = ?),"
-            " sick AS (SELECT DISTINCT id_number FROM truth_ WHERE emergency)"
+            " sick AS (SELECT DISTINCT id_number FROM truth_"
+            " WHERE emergency AND id_number IS NOT NULL)"
             " SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM t),"
             " (SELECT count(*) FROM a JOIN t USING (device_id)),"
             " (SELECT count(*) FROM a WHERE id_number NOT IN (SELECT id_number FROM sick))",
