@@ -232,6 +232,14 @@ def _ljust(text: str, width: int) -> str:
     return text + " " * max(width - used, 0)
 
 
+def _rjust(text: str, width: int) -> str:
+    """Pad on the left to `width` terminal columns: a Chinese character takes two."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return " " * max(width - used, 0) + text
+
+
 class _ProgressBar:
     """A rich progress bar that appears with the first progress report (not before errors)."""
 
@@ -1492,3 +1500,79 @@ def eldercare_export(
     except TranslatableError as exc:
         raise _fail(exc.translated()) from None
     typer.echo(f"✓ {n:,} confirmed assessments written to {out}")
+
+
+@eldercare_app.command("alerts")
+def eldercare_alerts(
+    lake: Path = typer.Option(..., exists=True, file_okay=False, help="A lake folder."),
+    date: str = typer.Option(..., help="The day of the devices' signals, YYYY-MM-DD."),
+    out: Path | None = typer.Option(None, help="Write the alerts to this Parquet file."),
+    rules: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="An alert rule file (default: the platform's)."
+    ),
+    score: bool = typer.Option(
+        False, "--score", help="Score the rules against the synthetic lake's planted truth."
+    ),
+) -> None:
+    """Evaluate the alerts for older people living alone (独居老人监测预警) over a day of the
+    home devices' signals; flag signals from unknown devices."""
+    import pyarrow.parquet as pq
+    from django.utils.translation import gettext, pgettext
+
+    from minzheng.eldercare import alerts
+    from minzheng.lib.i18n import TranslatableError
+
+    _django()
+    when = _date_option(date)
+    try:
+        rule_set = alerts.load_rules(rules or alerts.RULES)
+        result = alerts.evaluate_lake(lake, when, rule_set)
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+    counts: dict[str, int] = {}
+    for name in result.alerts.column("rule").to_pylist():
+        counts[name] = counts.get(name, 0) + 1
+    rows = (
+        alerts.score(result.alerts, alerts.read_truth(lake), result.monitored, rule_set)
+        if (score and (lake / "truth" / "device_emergencies").is_dir())
+        else None
+    )
+    if score and rows is None:
+        raise _fail(gettext("%(path)s holds no planted truth to score against.") % {"path": lake})
+    typer.echo(
+        gettext("%(date)s: %(monitored)s older people living alone, %(devices)s devices.")
+        % {"date": when, "monitored": f"{result.monitored:,}", "devices": f"{result.devices:,}"}
+    )
+    names = [pgettext("alert summary", "Alerts")]
+    if rows:
+        names += [
+            pgettext("alert summary", "Planted"),
+            pgettext("alert summary", "Found"),
+            pgettext("alert summary", "Recall"),
+        ]
+    header = _ljust(pgettext("alert summary", "Rule"), 26) + "".join(_rjust(n, 10) for n in names)
+    if rows:
+        header += "  " + pgettext("alert summary", "False alarms per 1,000 older people")
+    typer.echo(header)
+    for i, rule in enumerate(rule_set.rules):
+        line = _ljust(rule.label, 26) + f"{counts.get(rule.name, 0):>10,}"
+        if rows:
+            r = rows[i]
+            recall = "—" if r["recall"] is None else f"{r['recall']:.3f}"
+            per = "—" if r["false_per_1000"] is None else f"{r['false_per_1000']:.2f}"
+            line += f"{r['planted']:>10,}{r['found']:>10,}{recall:>10}  {per:>10}"
+        typer.echo(line)
+    flagged = result.flagged.to_pylist()
+    for row in flagged[:20]:
+        typer.secho(gettext(alerts.UNKNOWN_DEVICE) % row, fg=typer.colors.YELLOW, err=True)
+    if len(flagged) > 20:
+        typer.secho(
+            gettext("… and %(n)s more signals from unknown devices.") % {"n": len(flagged) - 20},
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    if out is not None:
+        pq.write_table(result.alerts, out)
+        typer.echo(
+            gettext("✓ %(n)s alerts in %(path)s") % {"n": result.alerts.num_rows, "path": out}
+        )

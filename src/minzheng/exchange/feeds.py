@@ -134,6 +134,11 @@ OWNER = _c(
     "owner_id_number", "id_number", pgettext_lazy("feed column", "owner's ID number"), H, mask="id"
 )
 HOUSEHOLD = _c("household_id", "household_id", pgettext_lazy("feed column", "hukou number"), S)
+DEVICE_KINDS = {
+    "water": pgettext_lazy("feed value", "water meter"),
+    "door": pgettext_lazy("feed value", "door sensor"),
+    "wearable": pgettext_lazy("feed value", "wearable"),
+}
 
 RELATIONS = {
     "head": pgettext_lazy("feed value", "head"),
@@ -921,6 +926,76 @@ FEEDS: dict[str, Feed] = {
             ),
             key=("volunteer_id",),
             registry=True,
+        ),
+        Feed(
+            "elder_devices",
+            pgettext_lazy("feed", "Home devices of older people living alone"),
+            "民政",
+            "id_number",
+            (
+                _c("device_id", "string", pgettext_lazy("feed column", "device number"), IN),
+                _c(
+                    "device_kind",
+                    "string",
+                    pgettext_lazy("feed column", "device kind"),
+                    IN,
+                    codes=DEVICE_KINDS,
+                ),
+                ID,
+                HOUSEHOLD,
+                _c("installed_date", "date", pgettext_lazy("feed column", "installed on"), IN),
+            ),
+            key=("device_id",),
+            registry=True,
+            description=(
+                "The water meters, door sensors and wearables installed for older people"
+                " living alone (the elder-care platform's register of devices)."
+            ),
+        ),
+        Feed(
+            "device_events",
+            pgettext_lazy("feed", "Signals of home devices"),
+            "民政",
+            "device_id",
+            (
+                _c("device_id", "string", pgettext_lazy("feed column", "device number"), IN),
+                _c("event_date", "date", pgettext_lazy("feed column", "event date"), IN),
+                _c(
+                    "minute",
+                    "int16",
+                    pgettext_lazy("feed column", "minute of the day"),
+                    IN,
+                    unit="minutes",
+                    minimum=0,
+                ),
+                _c(
+                    "event_type",
+                    "string",
+                    pgettext_lazy("feed column", "event type"),
+                    IN,
+                    codes={
+                        "water": pgettext_lazy("feed value", "water meter reading"),
+                        "door_open": pgettext_lazy("feed value", "door opened"),
+                        "door_close": pgettext_lazy("feed value", "door closed"),
+                        "heartbeat": pgettext_lazy("feed value", "wearable heartbeat"),
+                        "fall": pgettext_lazy("feed value", "fall detected"),
+                    },
+                ),
+                _c(
+                    "value",
+                    "double",
+                    pgettext_lazy("feed column", "value"),
+                    IN,
+                    unit="litres or steps",
+                    minimum=0,
+                ),
+            ),
+            key=(),
+            description=(
+                "One day of the devices' signals: hourly water readings (litres in the hour),"
+                " door openings and closings, the wearables' hourly heartbeats (steps in the"
+                " hour) and fall alarms, at the minute of the day (0–1439)."
+            ),
         ),
     )
 }

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from minzheng.exchange.feeds import FEEDS
+from minzheng.synth import devices
 from minzheng.synth.calibration import Calibration
 from minzheng.synth.geography import County, largest_remainder
 from minzheng.synth.ids import coded, distinct, id_numbers, sequence_numbers
@@ -758,6 +759,10 @@ def generate_county(
         tables=tables,
     )
     tables.update(events)
+    device_rng = np.random.default_rng([seed, county.index, 4])  # a stream of its own
+    people = (ids, hh_ids, hh, age, dead)
+    device_feeds, device_truth = devices.generate(device_rng, county.code, today, a, *people)
+    tables.update({name: _feed(name, snapshot, cols) for name, cols in device_feeds.items()})
 
     # ---- truth (never read by the platform) ---------------------------------------------
     t_h = np.concatenate([stale_h, missed_h])
@@ -794,6 +799,7 @@ def generate_county(
             }
         ),
         "signals": signal_truth,
+        "device_emergencies": device_truth,
         "households": _table(
             {
                 "household_id": hh_ids,
