@@ -68,7 +68,16 @@ def test_there_are_at_least_thirty_dibao_scenarios():
     assert sum(name.startswith("dibao:") for name, _ in CASES) >= 30
 
 
-PROGRAMMES = {"dibao", "dibian", "tekun", "linshi", "child", "disability", "elderly"}
+PROGRAMMES = {
+    "dibao",
+    "dibian",
+    "tekun",
+    "linshi",
+    "child",
+    "disability",
+    "elderly",
+    "eldercare",
+}
 
 
 def test_every_programme_has_its_scenarios():
@@ -77,7 +86,15 @@ def test_every_programme_has_its_scenarios():
         for programme in case.get("expect", {}):
             if programme in PROGRAMMES:
                 counts[programme] += 1
-    minimum = {"tekun": 12, "child": 12, "disability": 12, "dibian": 8, "linshi": 8, "elderly": 8}
+    minimum = {
+        "tekun": 12,
+        "child": 12,
+        "disability": 12,
+        "dibian": 8,
+        "linshi": 8,
+        "elderly": 8,
+        "eldercare": 20,
+    }
     assert {p: counts[p] for p in minimum} == {p: max(counts[p], n) for p, n in minimum.items()}, (
         counts
     )
