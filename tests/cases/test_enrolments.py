@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from minzheng.cases import services, workflow
+from minzheng.cases import entitlements, services, workflow
 from minzheng.cases.models import Case, Enrolment
 from minzheng.cases.services import CaseError
 from minzheng.regions.services import regions_load_file
@@ -153,6 +153,53 @@ def test_a_programme_paid_to_persons_enrols_each_entitled_member(regions, casewo
     # the two members of 80 and over, each at their own amount
     assert set(wanted["elderly"]) == {"330102194001010011", "330102194501010022"}
     assert all(a > 0 for a in wanted["elderly"].values())
+
+
+@pytest.mark.django_db
+def test_the_elder_care_subsidy_enrols_each_graded_older_member(regions, caseworker):
+    """养老服务补贴 is paid to persons: the older members with a capability grade, each at the
+    amount of their grade."""
+    household = "H3301020000011"
+    members = [
+        {"person_id": "330102194601010011", "birth_date": "1946-01-01", "capability_grade": 3},
+        {"person_id": "330102194801010022", "birth_date": "1948-01-01", "capability_grade": 1},
+        {"person_id": "330102194901010033", "birth_date": "1949-01-01", "capability_grade": 0},
+    ]
+    inputs = {
+        "household": {
+            "household_id": household,
+            "county": "330102",
+            "enrolled_dibao": True,
+            "emergency_loss": "0.00",
+        },
+        "members": [
+            m | {"household_id": household, "county": "330102", "sex": "m", "status": "normal"}
+            for m in members
+        ],
+    }
+    case = Case.objects.create(
+        number="JZ-TEST-2",
+        household_id=household,
+        region_code="330102001001",
+        channel="counter",
+        as_of=dt.date(2026, 11, 1),
+        basis={"inputs": inputs, "date": "2026-11-01"},
+        created_by=caseworker,
+        state_since=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+    )
+    case.programmes.create(
+        programme="eldercare", proposed=True, included=True, monthly_amount=Decimal("500.00")
+    )
+    wanted = services.decided_entitlements(case)
+    params = entitlements._engine().parameters
+
+    def amount(name):
+        return params[f"eldercare.amount_{name}"].resolve(dt.date(2026, 11, 1), "330102").value
+
+    assert wanted["eldercare"] == {
+        "330102194601010011": amount("severe"),
+        "330102194801010022": amount("mild"),
+    }
 
 
 def test_a_crash_in_the_middle_of_an_approval_leaves_the_case_in_the_queue(approvable, approver):

@@ -118,6 +118,47 @@ def test_the_deaths_of_the_lake_are_found_by_id(lookup):
     assert found == {i: d for i, d in dead}
 
 
+def test_the_elder_care_subsidy_is_paid_to_each_entitled_member_by_grade():
+    """养老服务补贴 is each older member's, at the amount of their capability grade: a member
+    graded 0 is not paid until a new assessment grades them."""
+    house = {
+        "household_id": "H3301020000010",
+        "county": "330102",
+        "enrolled_dibao": True,
+        "emergency_loss": Decimal(0),
+    }
+    common = {"household_id": "H3301020000010", "county": "330102", "status": "normal"}
+    severe = common | {
+        "person_id": "330102194603010011",
+        "relation": "head",
+        "birth_date": dt.date(1946, 3, 1),
+        "sex": "m",
+        "capability_grade": 3,
+    }
+    able = common | {
+        "person_id": "330102195005010022",
+        "relation": "spouse",
+        "birth_date": dt.date(1950, 5, 1),
+        "sex": "f",
+        "capability_grade": 0,
+    }
+    params = entitlements._engine().parameters
+
+    def amount(name):
+        return params[f"eldercare.amount_{name}"].resolve(NOVEMBER, "330102").value
+
+    assert entitlements.per_member("eldercare")
+    before = entitlements.monthly({"H3301020000010": (house, [severe, able])}, NOVEMBER)
+    assert before["H3301020000010"]["dibao"]  # a 低保 household
+    assert before["H3301020000010"]["eldercare"] == {"330102194603010011": amount("severe")}
+    graded = able | {"capability_grade": 2}
+    after = entitlements.monthly({"H3301020000010": (house, [severe, graded])}, NOVEMBER)
+    assert after["H3301020000010"]["eldercare"] == {
+        "330102194603010011": amount("severe"),
+        "330102195005010022": amount("moderate"),
+    }
+
+
 def test_a_birthday_and_a_new_standard_change_the_amount_on_their_month():
     house = {
         "household_id": "H3301020000009",

@@ -1,4 +1,5 @@
-"""A plain-Python reference calculation of 低保 (steps 1–9 of issue #4), with Decimal.
+"""A plain-Python reference calculation of 低保 (steps 1–9 of issue #4) and of the elder-care
+service subsidy (养老服务补贴, with what it needs of 低边 and 特困), with Decimal.
 
 Written independently of the engine, straight from the rule text, to check the engine's
 results household by household on synthetic data.
@@ -30,7 +31,12 @@ def dibao(household: dict, members: list[dict], day: dt.date, params: ParameterS
     M = [m for m in members if m["status"] == "normal"]
     n = len(M)
     if n == 0:
-        return {"status": "ineligible", "amount": Decimal("0.00"), "reasons": ["no_members"]}
+        return {
+            "status": "ineligible",
+            "amount": Decimal("0.00"),
+            "reasons": ["no_members"],
+            "covered": [],
+        }
 
     def income(m):
         return sum(m[k] for k in ("wage", "business", "property", "pension", "transfer", "other"))
@@ -103,6 +109,12 @@ def dibao(household: dict, members: list[dict], day: dt.date, params: ParameterS
             status = "single_person"
         else:
             amount, status = Decimal(0), "ineligible"
+    if status in ("eligible", "gradual_exit"):
+        covered = [m["person_id"] for m in M]
+    elif status == "single_person":
+        covered = [m["person_id"] for m in cands]
+    else:
+        covered = []
     reasons = []
     if status == "ineligible":
         reasons = [
@@ -121,4 +133,116 @@ def dibao(household: dict, members: list[dict], day: dt.date, params: ParameterS
         "amount": Decimal(amount).quantize(Decimal("0.01"), ROUND_HALF_UP),
         "per_capita": P.quantize(Decimal("0.01"), ROUND_HALF_UP),
         "reasons": reasons,
+        "covered": covered,
+    }
+
+
+def _income(m) -> Decimal:
+    return sum(
+        (m[k] for k in ("wage", "business", "property", "pension", "transfer", "other")), Decimal(0)
+    )
+
+
+def dibian(household: dict, members: list[dict], day: dt.date, params: ParameterSet) -> bool:
+    """低边: not 低保 (eligible or gradual exit), per-capita income after deductions below the
+    multiple of the standard, assets within the months of the standard, the 低保 tests."""
+    county = household["county"]
+
+    def p(name):
+        return params[name].resolve(day, county).value
+
+    S = p("dibao.standard_monthly")
+    M = [m for m in members if m["status"] == "normal"]
+    n = len(M)
+    if n == 0 or dibao(household, members, day, params)["status"] in ("eligible", "gradual_exit"):
+        return False
+    net = sum(
+        (
+            _income(m)
+            - (min(m["wage"], p("dibao.employment_deduction_share") * S) if m["employed"] else 0)
+            for m in M
+        ),
+        Decimal(0),
+    )
+    rigid = sum((m["medical_oop_12m"] + m["education_12m"] for m in M), Decimal(0))
+    if not p("dibao.rigid_expenditure_deduction"):
+        rigid = Decimal(0)
+    yearly = max(Decimal(0), 12 * net - rigid)
+    return (
+        yearly < 12 * p("dibian.income_multiple") * S * n
+        and sum((m["deposits"] + m["securities"] for m in M), Decimal(0))
+        <= p("dibian.asset_limit_months") * S * n
+        and sum(m["vehicles"] for m in M) <= p("dibao.vehicles_allowed")
+        and sum(m["commercial_property"] for m in M) == 0
+        and sum(m["homes"] for m in M) <= p("dibao.max_homes")
+    )
+
+
+def tekun(m: dict, county: str, day: dt.date, params: ParameterSet) -> bool:
+    """特困: no labour capacity, own income below the standard, own assets within the 低保
+    months, no capable supporter, not an orphan."""
+
+    def p(name):
+        return params[name].resolve(day, county).value
+
+    S = p("dibao.standard_monthly")
+    age = _age(m["birth_date"], day)
+    unable = (
+        age >= 60
+        or age < 16
+        or m["disability_grade"] in (1, 2)
+        or (m["disability_grade"] == 3 and m["disability_kind"] in ("intellectual", "mental"))
+    )
+    gone = ("deceased", "missing")
+    orphan = age < 18 and m["father_status"] in gone and m["mother_status"] in gone
+    return (
+        m["status"] == "normal"
+        and unable
+        and _income(m) < S
+        and m["deposits"] + m["securities"] <= p("dibao.asset_limit_months") * S
+        and not m["supporter_capable"]
+        and not orphan
+    )
+
+
+def eldercare(household: dict, members: list[dict], day: dt.date, params: ParameterSet) -> dict:
+    """养老服务补贴: members of min_age or more with a capability grade of at least min_grade
+    (and at least 1, 轻度失能) who are covered by 低保 or live in a 低边 household, and are not
+    特困; 低保 by degree (grade 1 mild, 2 moderate, 3–4 severe), 低边 at a share of it. The
+    household's amount is the members' sum, rounded once."""
+    county = household["county"]
+
+    def p(name):
+        return params[name].resolve(day, county).value
+
+    covered = set(dibao(household, members, day, params)["covered"])
+    low_edge = dibian(household, members, day, params)
+    by_degree = {
+        1: p("eldercare.amount_mild"),
+        2: p("eldercare.amount_moderate"),
+        3: p("eldercare.amount_severe"),
+        4: p("eldercare.amount_severe"),
+    }
+    total, paid = Decimal(0), []
+    for m in members:
+        grade = m["capability_grade"]
+        if (
+            m["status"] != "normal"
+            or _age(m["birth_date"], day) < p("eldercare.min_age")
+            or grade < max(1, p("eldercare.min_grade"))
+            or tekun(m, county, day, params)
+        ):
+            continue
+        if m["person_id"] in covered:
+            amount = by_degree[grade]
+        elif low_edge:
+            amount = p("eldercare.dibian_share") * by_degree[grade]
+        else:
+            continue
+        total += amount
+        paid.append(m["person_id"])
+    return {
+        "status": "eligible" if paid else "ineligible",
+        "amount": total.quantize(Decimal("0.01"), ROUND_HALF_UP),
+        "members": paid,
     }

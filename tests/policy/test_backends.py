@@ -13,6 +13,7 @@ from minzheng.policy.errors import BackendError
 from minzheng.policy.lake import lake_inputs, open_feeds
 from minzheng.policy.screen import run
 from tests.policy.reference import dibao as reference_dibao
+from tests.policy.reference import eldercare as reference_eldercare
 
 pytestmark = pytest.mark.lake
 DATE = dt.date(2020, 12, 31)
@@ -64,6 +65,31 @@ def test_duckdb_agrees_with_the_python_reference(engine, small_lake, duckdb_rows
         if got != want:
             mismatches.append((row["household_id"], got, want))
     assert mismatches == []
+
+
+def test_duckdb_agrees_with_the_reference_on_the_elder_care_subsidy(
+    engine, small_lake, duckdb_rows
+):
+    con = connect("duckdb")
+    persons, households = lake_inputs(open_feeds(con, small_lake, SAMPLE), DATE)
+    members: dict[str, list[dict]] = {}
+    for row in con.to_pyarrow(persons).to_pylist():
+        members.setdefault(row["household_id"], []).append(row)
+    house = {h["household_id"]: h for h in con.to_pyarrow(households).to_pylist()}
+    mismatches, paid = [], 0
+    for row in duckdb_rows:
+        expected = reference_eldercare(
+            house[row["household_id"]],
+            members.get(row["household_id"], []),
+            DATE,
+            engine.parameters,
+        )
+        got = (row["eldercare_status"], row["eldercare_monthly_amount"])
+        if got != (expected["status"], expected["amount"]):
+            mismatches.append((row["household_id"], got, expected))
+        paid += expected["status"] == "eligible"
+    assert mismatches == []
+    assert paid > 0  # the sample has households the subsidy pays
 
 
 def test_pyspark_gives_identical_results(engine, small_lake, duckdb_rows):

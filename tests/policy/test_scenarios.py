@@ -14,6 +14,7 @@ from minzheng.policy.explain import Explainer
 from minzheng.policy.household import parse_household
 from minzheng.policy.parameters import load_parameters
 from minzheng.policy.reforms import Reform
+from tests.policy import reference
 
 HERE = Path(__file__).parent / "scenarios"
 
@@ -68,7 +69,16 @@ def test_there_are_at_least_thirty_dibao_scenarios():
     assert sum(name.startswith("dibao:") for name, _ in CASES) >= 30
 
 
-PROGRAMMES = {"dibao", "dibian", "tekun", "linshi", "child", "disability", "elderly"}
+PROGRAMMES = {
+    "dibao",
+    "dibian",
+    "tekun",
+    "linshi",
+    "child",
+    "disability",
+    "elderly",
+    "eldercare",
+}
 
 
 def test_every_programme_has_its_scenarios():
@@ -77,7 +87,15 @@ def test_every_programme_has_its_scenarios():
         for programme in case.get("expect", {}):
             if programme in PROGRAMMES:
                 counts[programme] += 1
-    minimum = {"tekun": 12, "child": 12, "disability": 12, "dibian": 8, "linshi": 8, "elderly": 8}
+    minimum = {
+        "tekun": 12,
+        "child": 12,
+        "disability": 12,
+        "dibian": 8,
+        "linshi": 8,
+        "elderly": 8,
+        "eldercare": 20,
+    }
     assert {p: counts[p] for p in minimum} == {p: max(counts[p], n) for p, n in minimum.items()}, (
         counts
     )
@@ -127,3 +145,18 @@ def test_the_in_memory_explainer_matches_duckdb_value_for_value(name, case):
     assert in_memory["results"] == via_duckdb["results"], name
     assert in_memory["referrals"] == via_duckdb["referrals"], name
     assert in_memory["trace"]["rules"] == via_duckdb["trace"]["rules"], name
+
+
+@pytest.mark.parametrize(("name", "case"), CASES, ids=[n for n, _ in CASES])
+def test_the_reference_agrees_on_the_elder_care_subsidy(name, case):
+    """The plain-Python reference gives every scenario household the same 养老服务补贴 (status,
+    amount to the fen, members) and the same 低边 status as the engine."""
+    parameters = Reform("scenario", case.get("params") or {}).apply(load_parameters())
+    household, members = parse_household(household_from(case))
+    expected = reference.eldercare(household, members, case["date"], parameters)
+    got = explain_case(case)["results"]
+    assert got["eldercare"]["status"] == expected["status"], name
+    assert got["eldercare"]["monthly_amount"] == str(expected["amount"]), name
+    assert got["eldercare"]["members"] == expected["members"], name
+    low_edge = reference.dibian(household, members, case["date"], parameters)
+    assert (got["dibian"]["status"] == "eligible") == low_edge, name

@@ -61,7 +61,7 @@ def _eligible(column, compared: Compared):
 
 AMOUNT_CHANGED = "amount_changed"
 # The engine's programmes whose monthly amount a case enrolment is compared with.
-AMOUNTS = ("dibao", "tekun", "child", "disability", "elderly")
+AMOUNTS = ("dibao", "tekun", "child", "disability", "elderly", "eldercare")
 
 
 def register_names(engine_programme: str) -> list[str]:

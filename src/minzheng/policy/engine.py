@@ -38,6 +38,7 @@ def default_programmes() -> list[Programme]:
         child,
         dibian,
         disability,
+        eldercare,
         elderly,
         linshi,
         tekun,
@@ -45,7 +46,7 @@ def default_programmes() -> list[Programme]:
     from minzheng.policy.programmes.common import common
     from minzheng.policy.programmes.dibao import dibao
 
-    return [common, dibao, dibian, tekun, linshi, child, disability, elderly, bundle]
+    return [common, dibao, dibian, tekun, linshi, child, disability, elderly, eldercare, bundle]
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ def bundle_monthly_total(v):
         + v.child_monthly_amount
         + v.disability_monthly_amount
         + v.elderly_monthly_amount
+        + v.eldercare_monthly_amount
     )
 
 

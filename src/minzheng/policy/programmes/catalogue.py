@@ -317,6 +317,87 @@ household_summary(
     elderly, members="elderly_beneficiary", amount="elderly_allowance", reference=REF_ELDERLY
 )
 
+# --- 养老服务补贴 ---------------------------------------------------------------------------
+eldercare = Programme("eldercare", "养老服务补贴")
+REF_ELDERCARE = "浙江省困难老年人养老服务补贴（经济困难的失能老年人，按能力等级和收入类别分档）"
+# GB/T 42195-2022 capability grades and the subsidy's degrees of disability: 0 能力完好 (none),
+# 1 轻度失能 (mild), 2 中度失能 (moderate), 3 重度失能 and 4 完全失能 (both paid as severe).
+
+
+@eldercare.rule(
+    PERSON,
+    "str",
+    label="养老服务补贴收入类别",
+    reference=f"{REF_ELDERCARE}：低保对象（含单人户施保本人）、低边家庭成员；特困供养人员已按能力等级领取照料护理费，不重复享受",
+)
+def eldercare_income_status(v):
+    return cases(
+        (v.tekun_entitled, "tekun"),
+        (v.dibao_beneficiary, "dibao"),
+        (v.dibian_member, "dibian"),
+        else_="",
+    )
+
+
+@eldercare.rule(
+    PERSON,
+    "str",
+    label="失能程度（养老服务补贴）",
+    reference="GB/T 42195-2022 老年人能力等级：1 轻度失能，2 中度失能，3 重度失能，4 完全失能（按重度失能计）",
+)
+def eldercare_care_level(v):
+    grade = v.capability_grade
+    return cases(
+        (grade >= 3, "severe"),
+        (grade == 2, "moderate"),
+        (grade == 1, "mild"),
+        else_="",
+    )
+
+
+@eldercare.rule(
+    PERSON,
+    "bool",
+    label="养老服务补贴对象",
+    reference=f"{REF_ELDERCARE}：eldercare.min_age 周岁以上、能力等级不低于 eldercare.min_grade 级（至少轻度失能）的低保对象或低边家庭成员",
+)
+def eldercare_entitled(v):
+    return (
+        v.counted
+        & (v.age >= v.param("eldercare.min_age"))
+        & (v.capability_grade >= v.param("eldercare.min_grade"))
+        & (v.capability_grade >= 1)
+        & v.eldercare_income_status.isin(["dibao", "dibian"])
+    )
+
+
+@eldercare.rule(
+    PERSON,
+    "money",
+    label="养老服务补贴（个人）",
+    unit="yuan/month",
+    reference=f"{REF_ELDERCARE}：低保对象按失能程度 eldercare.amount_mild、eldercare.amount_moderate、eldercare.amount_severe；低边家庭成员 eldercare.dibian_share × 上述标准",
+)
+def eldercare_person_amount(v):
+    level = v.eldercare_care_level
+    amount = cases(
+        (level == "severe", v.param("eldercare.amount_severe")),
+        (level == "moderate", v.param("eldercare.amount_moderate")),
+        else_=v.param("eldercare.amount_mild"),
+    )
+    amount = ifelse(
+        v.eldercare_income_status == "dibian", v.param("eldercare.dibian_share") * amount, amount
+    )
+    return ifelse(v.eldercare_entitled, amount, _zero())
+
+
+household_summary(
+    eldercare,
+    members="eldercare_entitled",
+    amount="eldercare_person_amount",
+    reference=REF_ELDERCARE,
+)
+
 # --- 临时救助 -------------------------------------------------------------------------------
 linshi = Programme("linshi", "临时救助")
 REF_LINSHI = "浙江省临时救助办法"
