@@ -34,6 +34,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from minzheng.lib.i18n import TranslatableError, gettext_noop
+
 PREFIX = "discovery_"  # of the views and tables this module makes on its connection
 RUN_FILE = "_run.json"
 MPI_FILE = "mpi.json"
@@ -42,6 +44,33 @@ PACKAGE = Path(__file__).resolve().parent.parent  # src/minzheng
 # What the results depend on besides the lake and the date: the engine (rules, parameters,
 # inputs), the feeds' declaration and discovery's own rules and files.
 CODE = ("policy", "discovery", "exchange/feeds.py", "regions/levels.py")
+
+
+class RunError(TranslatableError):
+    """A folder that is not the results of a run of the date: the message names it."""
+
+
+def results_of(folder: Path, date: dt.date) -> tuple[Path, Path, dict[str, list[dict]]]:
+    """(findings folder, signals folder, the poverty measure by level) of a run on `date`."""
+    marker = Path(folder) / RUN_FILE
+    try:
+        summary = json.loads(marker.read_text(encoding="utf-8"))
+        levels = json.loads((Path(folder) / MPI_FILE).read_text(encoding="utf-8"))["levels"]
+    except (OSError, ValueError, KeyError):
+        raise RunError(
+            "not_a_run",
+            gettext_noop("%(path)s is not the folder of a discovery run (discover run)."),
+            path=str(folder),
+        ) from None
+    if summary.get("date") != date.isoformat():
+        raise RunError(
+            "run_of_another_date",
+            gettext_noop("The run in %(path)s is of %(run_date)s, not %(date)s."),
+            path=str(folder),
+            run_date=str(summary.get("date")),
+            date=date.isoformat(),
+        )
+    return Path(folder) / "findings", Path(folder) / "signals", levels
 
 
 class Plan:
@@ -347,7 +376,14 @@ def _evaluate(lake, date, tmp, engine, rule_set, max_persons, enrolled, threshol
                     poverty.indicators(P, H, feeds["hukou_households"]), chosen, by=["village"]
                 )
                 poor = plan.table(f"{PREFIX}mpi", poor)
-                raised = signals.signals_table(con, feeds, rule_set, date, skip=set(unavailable))
+                raised = signals.signals_table(
+                    con,
+                    feeds,
+                    rule_set,
+                    date,
+                    skip=set(unavailable),
+                    checkpoint=lambda t, name: plan.table(f"{PREFIX}signals_{name}", t),
+                )
                 raised = None if raised is None else plan.table(f"{PREFIX}signals", raised)
                 seconds["compile"] += time.perf_counter() - started - sum(plan.seconds.values())
             else:
