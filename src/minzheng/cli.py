@@ -1103,7 +1103,9 @@ def discover_tasks(
         from minzheng.lib.i18n import TranslatableError
 
         try:
-            findings, signals, _mpi = pipeline.results_of(run, _date_option(as_of, "--as-of"))
+            findings, signals, _mpi = pipeline.results_of(
+                run, _date_option(as_of, "--as-of"), measure=False
+            )
         except TranslatableError as exc:
             raise _fail(str(exc)) from None
     if findings is None and signals is None:

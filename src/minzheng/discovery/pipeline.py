@@ -50,12 +50,17 @@ class RunError(TranslatableError):
     """A folder that is not the results of a run of the date: the message names it."""
 
 
-def results_of(folder: Path, date: dt.date) -> tuple[Path, Path, dict[str, list[dict]]]:
-    """(findings folder, signals folder, the poverty measure by level) of a run on `date`."""
+def results_of(
+    folder: Path, date: dt.date, measure: bool = True
+) -> tuple[Path, Path, dict[str, list[dict]] | None]:
+    """(findings folder, signals folder, the poverty measure by level — None unless
+    `measure`) of a run on `date`."""
     marker = Path(folder) / RUN_FILE
     try:
         summary = json.loads(marker.read_text(encoding="utf-8"))
-        levels = json.loads((Path(folder) / MPI_FILE).read_text(encoding="utf-8"))["levels"]
+        levels = None
+        if measure:
+            levels = json.loads((Path(folder) / MPI_FILE).read_text(encoding="utf-8"))["levels"]
     except (OSError, ValueError, KeyError):
         raise RunError(
             "not_a_run",
@@ -278,7 +283,7 @@ def run(
                 "not_evaluated": figures["not_evaluated"],
             },
         )
-        _write_json(tmp / MPI_FILE, meta | {"levels": figures["mpi"]})
+        _write_json(tmp / MPI_FILE, meta | {"levels": figures["mpi"]}, indent=None)
         summary = meta | {
             "fingerprint": wanted,
             "findings": figures["findings"],
@@ -298,8 +303,8 @@ def run(
     return summary | {"reused": False}
 
 
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+def _write_json(path: Path, data: Any, indent: int | None = 2) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=indent) + "\n", encoding="utf-8")
 
 
 def _evaluate(lake, date, tmp, engine, rule_set, max_persons, enrolled, threshold, progress):
