@@ -159,6 +159,10 @@ def tasks_raise(
     def setting(name: str, county: str) -> Any:  # resolved once per county, not per household
         return parameter(name, county, as_of)
 
+    @cache
+    def due(limit: int) -> dt.date:  # the same for every task of the day with this limit
+        return workdays.add_workdays(today, limit, holidays)
+
     keys = sorted(found)
     for start in range(0, len(keys), BATCH):
         chunk = keys[start : start + BATCH]
@@ -226,7 +230,7 @@ def tasks_raise(
                     evidence=items,
                     evidence_key=key,
                     priority=priority,
-                    due_date=workdays.add_workdays(today, limit, holidays),
+                    due_date=due(limit),
                 )
             )
         with transaction.atomic():
