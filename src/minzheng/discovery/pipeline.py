@@ -346,6 +346,12 @@ def _evaluate(lake, date, tmp, engine, rule_set, max_persons, enrolled, threshol
     seconds = {"compile": 0.0, "write": 0.0}
     total = sum(n for _c, n in chunks)
     done = 0
+    latest: dict[str, Any] = {}  # the engine's last stage of each entity, as materialised
+
+    def checkpoint(table, name: str):
+        latest[name[0]] = plan.table(f"{PREFIX}{name}", table)
+        return latest[name[0]]
+
     try:
         for i, (counties, persons) in enumerate(chunks):
             _point(con, folders, counties)
@@ -358,14 +364,12 @@ def _evaluate(lake, date, tmp, engine, rule_set, max_persons, enrolled, threshol
                     P_in, H_in = lake_inputs(feeds, date)
                 P_in = plan.table(f"{PREFIX}persons_in", P_in)
                 H_in = plan.table(f"{PREFIX}households_in", H_in)
-                P, H = engine.build(
-                    P_in,
-                    H_in,
-                    params_table,
-                    date,
-                    rules,
-                    checkpoint=lambda t, name: plan.table(f"{PREFIX}{name}", t),
-                )
+                P, H = engine.build(P_in, H_in, params_table, date, rules, checkpoint=checkpoint)
+                # The last stages as materialised: the parameters joined again only where
+                # read (the poverty line of the measure).
+                standard = params_table.select("county", f"param__{poverty.STANDARD}")
+                P = latest.get("p", P)
+                H = latest["h"].join(standard, "county") if "h" in latest else H
                 findings = screening.compare(
                     P,
                     H,
