@@ -12,7 +12,7 @@ Each step is a `minzheng` command in a child process, timed from outside with th
 resident memory of its process tree sampled from /proc every 0.1 s (`bench/memwatch.py`);
 the machine's load average is printed before and after each. Steps:
 
-- `first`: `discover run --force` (everything evaluated; its stages' times from `_run.json`);
+- `first` (not with `--no-runs`): `discover run --force` (everything evaluated; its stages' times from `_run.json`);
 - `second`: `discover run` again with nothing changed (the results reused);
 - with `--separate`: `discover screen`, `discover signals` and `discover mpi --level village`
   each on its own, as before the one pass (for comparison);
@@ -83,14 +83,19 @@ def main() -> None:
     parser.add_argument("--chunk-persons", type=int, default=3_000_000)
     parser.add_argument("--separate", action="store_true")
     parser.add_argument("--tasks", metavar="DATABASE_URL")
+    parser.add_argument(
+        "--no-runs", action="store_true", help="Only the other steps, on OUT's last run."
+    )
     args = parser.parse_args()
     common = ["--date", args.date, "--lake", str(args.lake)]
     chunk = ["--chunk-persons", str(args.chunk_persons)]
     run = ["discover", "run", *common, "--out", str(args.out / "run"), *chunk]
-    results = [step("first", [*run, "--force"])]
-    stages = json.loads((args.out / "run" / "_run.json").read_text(encoding="utf-8"))
-    print(json.dumps({"stages": stages["seconds"]}), flush=True)
-    results.append(step("second", run))
+    results = []
+    if not args.no_runs:
+        results.append(step("first", [*run, "--force"]))
+        stages = json.loads((args.out / "run" / "_run.json").read_text(encoding="utf-8"))
+        print(json.dumps({"stages": stages["seconds"]}), flush=True)
+        results.append(step("second", run))
     if args.tasks:
         env = database(args.tasks)
         tasks = ["discover", "tasks", "--as-of", args.date, "--run", str(args.out / "run")]
