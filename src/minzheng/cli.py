@@ -1022,6 +1022,76 @@ def discover_mpi(
         )
 
 
+@discover_app.command("run")
+def discover_run(
+    date: str = typer.Option(..., help="The as-of date, YYYY-MM-DD (never the clock)."),
+    lake: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A lake folder (default: the snapshot in use)."
+    ),
+    out: Path | None = typer.Option(
+        None, help="Folder for the results (default: var/discovery/DATE)."
+    ),
+    rules: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="A signal rule file (default: the platform's)."
+    ),
+    chunk_persons: int = typer.Option(3_000_000, min=1, help="Residents per chunk of counties."),
+    with_cases: bool = typer.Option(
+        False,
+        "--with-cases",
+        help="Count the case module's enrolments as enrolled, and find their amounts changed.",
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Evaluate even when the inputs have not changed."
+    ),
+) -> None:
+    """Screening, every warning signal and the poverty measure in one pass over the lake
+    (DuckDB); a second run with nothing changed reuses the results."""
+    from minzheng.discovery import pipeline, screening
+    from minzheng.lib.i18n import TranslatableError
+
+    when = _date_option(date)
+    if lake is None or out is None or with_cases:
+        _django()
+    if lake is None:
+        lake = _snapshot_path(None)
+    if out is None:
+        from django.conf import settings
+
+        out = settings.VAR_DIR / "discovery" / when.isoformat()
+    enrolled, threshold = None, (0.1, 10.0)
+    if with_cases:
+        from minzheng.discovery.services import amount_threshold, case_enrolments
+
+        enrolled, threshold = case_enrolments(when), amount_threshold(when)
+    try:
+        with _ProgressBar("discovery: persons") as bar:
+            summary = pipeline.run(
+                lake=lake,
+                date=when,
+                out=out,
+                rules=rules,
+                max_persons=chunk_persons,
+                enrolled=enrolled,
+                threshold=threshold,
+                reuse=not force,
+                progress=lambda i, n, _c: bar(i, n),
+            )
+    except TranslatableError as exc:
+        raise _fail(str(exc)) from None
+    if summary["reused"]:
+        typer.echo(f"= nothing changed since the run of {out}: its results are kept")
+    for programme, kinds in summary["findings"].items():
+        shown = ", ".join(
+            f"{k} {kinds[k]:,}" for k in (*screening.KINDS, screening.AMOUNT_CHANGED) if k in kinds
+        )
+        typer.echo(f"{programme:<20}{shown}")
+    for name, n in summary["signals"].items():
+        typer.echo(f"{name:<26}{n:,}")
+    for name, why in summary["not_evaluated"].items():
+        typer.echo(f"{name:<26}not evaluated ({why})")
+    typer.echo(f"✓ findings, signals and the poverty measure in {out}")
+
+
 @discover_app.command("tasks")
 def discover_tasks(
     as_of: str = typer.Option(..., "--as-of", help="The date of the findings and signals."),
@@ -1031,12 +1101,25 @@ def discover_tasks(
     signals: Path | None = typer.Option(
         None, exists=True, file_okay=False, help="A signals folder (discover signals)."
     ),
+    run: Path | None = typer.Option(
+        None, exists=True, file_okay=False, help="A folder of `discover run`: both."
+    ),
 ) -> None:
     """Raise the tasks (核查任务) for the townships: one open task per household, the same
     evidence never raised twice."""
     _django()
     from minzheng.discovery.services import tasks_raise
 
+    if run is not None:
+        from minzheng.discovery import pipeline
+        from minzheng.lib.i18n import TranslatableError
+
+        try:
+            findings, signals, _mpi = pipeline.results_of(
+                run, _date_option(as_of, "--as-of"), measure=False
+            )
+        except TranslatableError as exc:
+            raise _fail(str(exc)) from None
     if findings is None and signals is None:
         raise _fail("give --findings, --signals or both")
     counts = tasks_raise(as_of=_date_option(as_of, "--as-of"), findings=findings, signals=signals)
@@ -1062,16 +1145,30 @@ def discover_monitor(
         file_okay=False,
         help="A lake folder for the poverty measure (default: the snapshot in use).",
     ),
+    run: Path | None = typer.Option(
+        None,
+        exists=True,
+        file_okay=False,
+        help="A folder of `discover run`: its findings, signals and poverty measure.",
+    ),
 ) -> None:
     """Keep every region's figures of the date for the monitoring page: signals and findings
     counted, and the multidimensional poverty measure of every level."""
     _django()
-    from minzheng.discovery import monitoring, poverty
+    from minzheng.discovery import monitoring, pipeline, poverty
     from minzheng.lib.i18n import TranslatableError
     from minzheng.policy.backends import connect
     from minzheng.policy.engine import Engine
 
     when = _date_option(date)
+    if run is not None:
+        try:
+            findings, signals, mpi = pipeline.results_of(run, when)
+        except TranslatableError as exc:
+            raise _fail(str(exc)) from None
+        n = monitoring.record(when, findings, signals, mpi)
+        typer.echo(f"✓ figures of {n:,} regions kept for {when}")
+        return
     if lake is None:
         lake = _snapshot_path(None)
     counties = sorted(p.name.split("=", 1)[1] for p in (lake / "hukou_households").glob("county=*"))

@@ -26,6 +26,10 @@ def measure() -> mpi.Measure:
     return mpi.load_measure(MEASURE, COLUMNS)
 
 
+RULES = ("per_capita_income", "age", "counted")  # the engine's rules the indicators read
+STANDARD = "dibao.standard_monthly"  # the parameter the income is compared with
+
+
 def household_table(engine, con, lake: Path, date: dt.date, counties: list[str]):
     """One row per household: its region codes and the indicator columns."""
     import ibis
@@ -34,10 +38,18 @@ def household_table(engine, con, lake: Path, date: dt.date, counties: list[str])
     from minzheng.policy.screen import inputs
 
     persons, households = inputs(con, lake, date, counties)
-    rules = engine.order(["per_capita_income", "age", "counted"])
-    names = list(dict.fromkeys([*engine.params_needed(rules), "dibao.standard_monthly"]))
+    rules = engine.order(list(RULES))
+    names = list(dict.fromkeys([*engine.params_needed(rules), STANDARD]))
     params = engine.params_table(date, counties, names)
     P, H = engine.build(persons, households, ibis.memtable(params.table), date, rules)
+    return indicators(P, H, open_feeds(con, lake, counties)["hukou_households"])
+
+
+def indicators(P, H, hukou_households):
+    """One row per household from the engine's tables `P` and `H` (with `RULES` and the
+    parameter `STANDARD`) and the households' feed: its region codes and the indicators."""
+    import ibis
+
     member = P.counted
     per_household = P.group_by("household_id").aggregate(
         severe_health=(member & (P.serious_illness | P.disability_grade.isin([1, 2]))).sum(),
@@ -48,7 +60,7 @@ def household_table(engine, con, lake: Path, date: dt.date, counties: list[str])
         members=member.sum(),
         older=(member & (P.age >= 60)).sum(),
     )
-    standard = H["param__dibao.standard_monthly"].cast("float64")
+    standard = H[f"param__{STANDARD}"].cast("float64")
     H = H.select(
         "household_id",
         "county",
@@ -56,9 +68,7 @@ def household_table(engine, con, lake: Path, date: dt.date, counties: list[str])
             standard > 0, H.per_capita_income.cast("float64") / standard, 0.0
         ),
     )
-    codes = open_feeds(con, lake, counties)["hukou_households"].select(
-        "household_id", "township_code", "village_code"
-    )
+    codes = hukou_households.select("household_id", "township_code", "village_code")
     t = H.join(per_household, "household_id").join(codes, "household_id")
     return t.mutate(
         working_age_unemployed=((t.working_age > 0) & (t.employed == 0)).cast("int64"),
@@ -66,6 +76,32 @@ def household_table(engine, con, lake: Path, date: dt.date, counties: list[str])
         province=ibis.literal("330000"),
         city=t.county.substr(0, 4) + "00",
     ).rename(township="township_code", village="village_code")
+
+
+def accumulate(sums: dict[str, dict[str, float]], rows: list[dict], levels=LEVELS) -> None:
+    """Add the measure's counts per village (`mpi.counts` by village) into `sums`, for the
+    region of every level above each village."""
+    from minzheng.regions.levels import code_at
+
+    for row in rows:
+        row = dict(row)
+        village = row.pop("village")
+        for level in levels:
+            into = sums.setdefault(code_at(village, level), {})
+            for key, value in row.items():
+                into[key] = into.get(key, 0) + (value or 0)
+
+
+def results(sums: dict[str, dict[str, float]], chosen: mpi.Measure, levels=LEVELS) -> dict:
+    """level → the measure's results per region of that level, from the summed counts."""
+    from minzheng.regions.levels import level_of_code
+
+    out: dict[str, list[dict]] = {level: [] for level in levels}
+    for code, row in sorted(sums.items()):
+        level = level_of_code(code).value
+        if level in out:
+            out[level].append(mpi.figures(row, chosen) | {"code": code})
+    return out
 
 
 def compute(
@@ -83,7 +119,6 @@ def compute(
     counted per village for a chunk of counties at a time — memory bounded by the chunk, the
     engine run once — and summed up the hierarchy here."""
     from minzheng.policy.screen import county_chunks
-    from minzheng.regions.levels import code_at, level_of_code
 
     chosen = measure()
     wanted = set(counties)
@@ -93,16 +128,7 @@ def compute(
     ]
     for chunk in (c for c in chunks if c):
         table = household_table(engine, con, lake, date, chunk)
-        for row in con.to_pyarrow(mpi.counts(table, chosen, by=["village"])).to_pylist():
-            village = row.pop("village")
-            for level in levels:
-                code = code_at(village, level)
-                into = sums.setdefault(code, {})
-                for key, value in row.items():
-                    into[key] = into.get(key, 0) + (value or 0)
-    out: dict[str, list[dict]] = {level: [] for level in levels}
-    for code, row in sorted(sums.items()):
-        level = level_of_code(code).value
-        if level in out:
-            out[level].append(mpi.figures(row, chosen) | {"code": code})
-    return out
+        accumulate(
+            sums, con.to_pyarrow(mpi.counts(table, chosen, by=["village"])).to_pylist(), levels
+        )
+    return results(sums, chosen, levels)

@@ -69,6 +69,16 @@ def register_names(engine_programme: str) -> list[str]:
     return [n for n, c in REGISTER.items() if c.programme == engine_programme]
 
 
+def engine_outputs(engine) -> tuple[list[str], dict[str, str]]:
+    """The rules screening reads (register rules, evidence, amounts) and, per engine
+    programme of `AMOUNTS`, its monthly amount rule."""
+    amounts = {p.name: p.outputs["monthly_amount"] for p in engine.programmes if p.name in AMOUNTS}
+    outputs = list(
+        dict.fromkeys([c.rule for c in REGISTER.values()] + list(EVIDENCE) + list(amounts.values()))
+    )
+    return outputs, amounts
+
+
 def findings_table(
     engine,
     con,
@@ -92,19 +102,35 @@ def findings_table(
     from minzheng.policy.screen import inputs
 
     persons, households = inputs(con, lake, date, counties)
-    amounts = {p.name: p.outputs["monthly_amount"] for p in engine.programmes if p.name in AMOUNTS}
-    outputs = list(
-        dict.fromkeys([c.rule for c in REGISTER.values()] + list(EVIDENCE) + list(amounts.values()))
-    )
+    outputs, amounts = engine_outputs(engine)
     rules = engine.order(outputs)
     params = engine.params_table(date, counties, engine.params_needed(rules))
     P, H = engine.build(persons, households, ibis.memtable(params.table), date, rules)
-    register = open_feeds(con, lake, counties)["enrolments"]
+    feeds = open_feeds(con, lake, counties)
+    cases = ibis.memtable(enrolled) if enrolled is not None and enrolled.num_rows else None
+    return compare(
+        P, H, feeds["enrolments"], feeds["hukou_households"], date, amounts, cases, threshold
+    )
+
+
+def compare(
+    P,
+    H,
+    register,
+    hukou_households,
+    date: dt.date,
+    amounts: dict[str, str],
+    cases=None,
+    threshold: tuple[float, float] = (0.1, 10.0),
+):
+    """The findings from the engine's person and household tables `P` and `H` (with the
+    rules of `engine_outputs`), the register (the enrolments feed), the households' villages
+    and the case module's enrolments `cases` (a table, or None): see `findings_table`."""
+    import ibis
+
     register = register.filter(register.start_date.isnull() | (register.start_date <= date))
     register = register.select("programme", "household_id", "id_number")
-    cases = None
-    if enrolled is not None and enrolled.num_rows:
-        cases = ibis.memtable(enrolled)
+    if cases is not None:
         for programme in AMOUNTS:
             mine = cases.filter(cases.programme == programme)
             for name in register_names(programme):
@@ -190,9 +216,7 @@ def findings_table(
     union = parts[0]
     for part in parts[1:]:
         union = union.union(part)
-    villages = open_feeds(con, lake, counties)["hukou_households"].select(
-        "household_id", "village_code"
-    )
+    villages = hukou_households.select("household_id", "village_code")
     return union.join(evidence, "household_id").join(villages, "household_id")
 
 

@@ -154,18 +154,31 @@ def tasks_raise(
     today = timezone.localdate()
     holidays = calendar()
     counts = {"created": 0, "updated": 0, "unchanged": 0, "recent_case": 0, "quiet": 0}
+
+    @cache
+    def setting(name: str, county: str) -> Any:  # resolved once per county, not per household
+        return parameter(name, county, as_of)
+
+    @cache
+    def due(limit: int) -> dt.date:  # the same for every task of the day with this limit
+        return workdays.add_workdays(today, limit, holidays)
+
     keys = sorted(found)
     for start in range(0, len(keys), BATCH):
         chunk = keys[start : start + BATCH]
+        # The open tasks' evidence is only compared by its key: not read (nor decoded).
         open_tasks = {
-            t.household_id: t for t in Task.objects.filter(household_id__in=chunk, state__in=OPEN)
+            t.household_id: t
+            for t in Task.objects.filter(household_id__in=chunk, state__in=OPEN).only(
+                "pk", "household_id", "evidence_key"
+            )
         }
         recent = set()
         cases = Case.objects.filter(household_id__in=chunk).values_list(
             "household_id", "created_at", "decided_at", "region_code"
         )
         for household, created, decided, region in cases:
-            days = parameter("discovery.recent_case_days", region[:6], as_of)
+            days = setting("discovery.recent_case_days", region[:6])
             since = timezone.now() - dt.timedelta(days=days)
             if decided is None or created >= since or decided >= since:
                 recent.add(household)
@@ -184,11 +197,7 @@ def tasks_raise(
             priority = min(
                 1.0,
                 sum(weights.get(s, 0) for s in info["signals"])
-                + (
-                    float(parameter("discovery.finding_weight", county, as_of))
-                    if info["findings"]
-                    else 0
-                ),
+                + (float(setting("discovery.finding_weight", county)) if info["findings"] else 0),
             )
             task = open_tasks.get(h)
             if task is not None:
@@ -202,14 +211,14 @@ def tasks_raise(
             if h in recent:
                 counts["recent_case"] += 1
                 continue
-            quiet_days = parameter("discovery.quiet_days", county, as_of)
+            quiet_days = setting("discovery.quiet_days", county)
             if any(
                 k == key and s >= timezone.now() - dt.timedelta(days=quiet_days)
                 for k, s, _r in closed_keys[h]
             ):
                 counts["quiet"] += 1
                 continue
-            limit = parameter("discovery.task_limit", county, as_of)
+            limit = setting("discovery.task_limit", county)
             new.append(
                 Task(
                     household_id=h,
@@ -221,7 +230,7 @@ def tasks_raise(
                     evidence=items,
                     evidence_key=key,
                     priority=priority,
-                    due_date=workdays.add_workdays(today, limit, holidays),
+                    due_date=due(limit),
                 )
             )
         with transaction.atomic():

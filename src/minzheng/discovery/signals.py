@@ -381,23 +381,41 @@ def availability(feeds: dict, signals: SignalSet, date: dt.date, con) -> dict[st
 
 
 def signals_table(
-    con, feeds: dict, signals: SignalSet, date: dt.date, skip: set[str] = frozenset()
+    con,
+    feeds: dict,
+    signals: SignalSet,
+    date: dt.date,
+    skip: set[str] = frozenset(),
+    checkpoint=None,
 ):
     """The lazy table of (household_id, county, signal, id_number, when, amount) for every
-    signal that can be evaluated."""
+    signal that can be evaluated. `checkpoint(table, name)`, when given, returns the tables
+    every signal reads (the members, the living) materialised, computed once."""
     import ibis
 
     from minzheng.exchange.feeds import FEEDS
 
+    def saved(table, name: str):
+        return table if checkpoint is None else checkpoint(table, name)
+
     persons = feeds["hukou_persons"]
     dead = feeds["deaths"].filter(feeds["deaths"].death_date <= date).select("id_number")
-    living = persons.anti_join(dead, "id_number")
     villages = feeds["hukou_households"].select("household_id", "village_code")
-    members = persons.select("id_number", "household_id", "county", "birth_date").join(
-        villages, "household_id"
+    members = saved(
+        persons.select("id_number", "household_id", "county", "birth_date").join(
+            villages, "household_id"
+        ),
+        "members",
     )
-    living_members = members.semi_join(living.select("id_number"), "id_number")
-    household_size = living.group_by("household_id").aggregate(size=living.count())
+    living = saved(
+        persons.select("id_number", "household_id").anti_join(dead, "id_number"), "living"
+    )
+    living_members = saved(
+        members.semi_join(living.select("id_number"), "id_number"), "living_members"
+    )
+    household_size = saved(
+        living.group_by("household_id").aggregate(size=living.count()), "household_size"
+    )
     register = feeds["enrolments"]
     low_income = (
         register.filter(register.programme.isin(list(LOW_INCOME)))

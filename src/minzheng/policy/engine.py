@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -270,11 +270,22 @@ class Engine:
         params: ir.Table,
         date: dt.date,
         rules: list[Rule],
+        checkpoint: Callable[[ir.Table, str], ir.Table] | None = None,
     ) -> tuple[ir.Table, ir.Table]:
-        """(persons, households) with one column per rule."""
+        """(persons, households) with one column per rule.
+
+        `checkpoint(table, name)`, when given, receives the table a stage computed (without
+        the parameter columns, joined again after) and returns it materialised: the next
+        stage reads it instead of recomputing it, and each query stays small."""
         money = [n for n, i in INPUTS.items() if i.kind == "money" and n in persons.columns]
         P = persons.mutate(**{n: persons[n].cast(MONEY) for n in money}).join(params, "county")
         H = households.join(params, "county")
+        param_columns = [c for c in params.columns if c != "county"]
+
+        def saved(table: ir.Table, name: str) -> ir.Table:
+            assert checkpoint is not None
+            return checkpoint(table.drop(*param_columns), name).join(params, "county")
+
         for number, layers in enumerate(self.stages(rules)):
             stage_rules = [r for layer in layers for r in layer]
             if number % 2 == 0:
@@ -297,6 +308,11 @@ class Engine:
                     P = P.mutate(**values)
                 else:
                     H = H.mutate(**values)
+            if checkpoint is not None:
+                if number % 2 == 0:
+                    P = saved(P, f"p{number}")
+                else:
+                    H = saved(H, f"h{number}")
         return P, H
 
     def _aggregate(self, P: ir.Table, H: ir.Table, aggregates) -> ir.Table:
