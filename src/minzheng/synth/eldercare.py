@@ -433,12 +433,15 @@ def generate_eldercare(
             "days": rng.integers(1, 16, len(rp)).astype(np.int16),
         },
     )
-    hw = np.where(low_income_h[old_h], 5.0, 1.0)
-    adapt_h = old_h[rng.random(len(old_h)) < a("home_adaptation_share") * hw / hw.mean()]
-    # the project is in the name of the household's oldest living member aged 60+
-    order = np.lexsort((-age[living_old], hh[living_old]))
+    home_h = np.flatnonzero(np.bincount(hh[at_home], minlength=h) > 0)
+    hw = np.where(low_income_h[home_h], 5.0, 1.0)
+    adapt_h = home_h[
+        rng.random(len(home_h)) < a("home_adaptation_share") * hw / (hw.mean() if len(hw) else 1.0)
+    ]
+    # the project is in the name of the household's oldest member aged 60+ living at home
+    order = np.lexsort((-age[at_home], hh[at_home]))
     oldest = np.full(h, -1)
-    firsts = living_old[order][np.r_[True, np.diff(hh[living_old][order]) != 0]]
+    firsts = at_home[order][np.r_[True, np.diff(hh[at_home][order]) != 0][: len(at_home)]]
     oldest[hh[firsts]] = firsts
     ap = oldest[adapt_h]
     out["home_adaptations"] = feed(
@@ -465,13 +468,6 @@ def generate_eldercare(
         )
     }
     return out, truth
-
-
-def _group(keys: np.ndarray, size: int) -> list[np.ndarray]:
-    """The indices of each key 0..size-1."""
-    order = np.argsort(keys, kind="stable")
-    bounds = np.searchsorted(keys[order], np.arange(size + 1))
-    return [order[bounds[i] : bounds[i + 1]] for i in range(size)]
 
 
 def _join(prefix: pa.Array, sep: str, numbers: np.ndarray, width: int) -> pa.Array:
