@@ -78,6 +78,7 @@ class Column:
     mask: str | None = None  # one of MASKS
     nullable: bool = False
     minimum: float | None = None  # amounts and counts below this are refused
+    future: bool = False  # a date that may lie after the delivery's date (an expiry)
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:
@@ -1043,7 +1044,13 @@ FEEDS: dict[str, Feed] = {
                     mask="code",
                 ),
                 _c("issued_date", "date", pgettext_lazy("feed column", "issued on"), IN),
-                _c("expiry_date", "date", pgettext_lazy("feed column", "valid until"), IN),
+                _c(
+                    "expiry_date",
+                    "date",
+                    pgettext_lazy("feed column", "valid until"),
+                    IN,
+                    future=True,
+                ),
                 _c(
                     "first_aid",
                     "bool",
@@ -1056,6 +1063,7 @@ FEEDS: dict[str, Feed] = {
                     pgettext_lazy("feed column", "first-aid certificate valid until"),
                     IN,
                     nullable=True,
+                    future=True,
                 ),
             ),
             key=("certificate_no",),
