@@ -324,3 +324,19 @@ def test_a_county_steward_loads_only_their_own_countys_rows(store, regions, tmp_
     )
     delivery, new = load(county_steward, own, feed="deaths")
     assert new and delivery.counties == ["330106"]
+
+
+def test_an_expiry_may_lie_after_the_as_of_date_an_issue_may_not(store, steward, tmp_path):
+    path = tmp_path / "certificates.csv"
+    path.write_text(
+        "staff_id,certificate_level,certificate_no,issued_date,expiry_date,first_aid,"
+        "first_aid_expiry_date,county\n"
+        "S330102000001,senior,ZJ330102YL000001,2019-05-01,2024-05-01,true,2022-06-30,330102\n"
+        "S330102000002,junior,ZJ330102YL000002,2021-05-01,2026-05-01,false,,330102\n",
+        encoding="utf-8",
+    )
+    delivery, _new = load(steward, path, feed="care_staff_certificates")
+    assert delivery.accepted == 1 and reasons_by_line(delivery) == {3: {"date_out_of_range"}}
+    accepted = pq.read_table(services.store_path(delivery) / "accepted").to_pylist()
+    assert accepted[0]["expiry_date"] == dt.date(2024, 5, 1)
+    assert accepted[0]["first_aid_expiry_date"] == dt.date(2022, 6, 30)

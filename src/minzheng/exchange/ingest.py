@@ -468,7 +468,8 @@ def _typed_sql(column: Column, v: str, t: str, stored: str) -> ColumnSql | None:
     elif kind == "double":
         checks.append(("bad_number", f"{v} IS NOT NULL AND NOT isfinite({t})"))
     elif kind == "date":
-        checks.append(("date_out_of_range", f"{t} < DATE '{EARLIEST}' OR {t} > DATE '{{as_of}}'"))
+        latest = "" if column.future else f" OR {t} > DATE '{{as_of}}'"
+        checks.append(("date_out_of_range", f"{t} < DATE '{EARLIEST}'{latest}"))
     return ColumnSql(typed, checks)
 
 
@@ -532,11 +533,9 @@ def _column_sql(
             "coalesce(" + ", ".join(f"try_strptime({v}, '{f}')" for f in DATE_FORMATS) + ")::DATE"
         )
         checks.append(("bad_date", f"NOT {empty} AND {t} IS NULL"))
+        latest = "" if column.future else f" OR {t} > DATE '{as_of}'"
         checks.append(
-            (
-                "date_out_of_range",
-                f"{t} IS NOT NULL AND ({t} < DATE '{EARLIEST}' OR {t} > DATE '{as_of}')",
-            )
+            ("date_out_of_range", f"{t} IS NOT NULL AND ({t} < DATE '{EARLIEST}'{latest})")
         )
     elif kind == "money":
         clean = f"replace(replace(replace({v}, ',', ''), '¥', ''), '￥', '')"

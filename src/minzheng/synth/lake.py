@@ -128,9 +128,12 @@ def plan(scale: float, seed: int) -> tuple[list[County], list[Quotas]]:
     beds = by_institution(calibration.target("beds_per_1000_older").value * older / 1000)
     dementia = by_institution(calibration.assumption("dementia_beds_per_10k_older") * older / 1e4)
     carers = by_institution(calibration.assumption("certified_carers_per_10k_older") * older / 1e4)
+    consortia = by_institution(calibration.target("care_consortia").expected(scale))
     quotas = [
         Quotas(*map(int, row))
-        for row in zip(persons, institutions, beds, dementia, carers, orgs, children, strict=True)
+        for row in zip(
+            persons, institutions, beds, dementia, carers, orgs, children, consortia, strict=True
+        )
     ]
     return counties, quotas
 

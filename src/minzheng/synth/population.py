@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from minzheng.exchange.feeds import FEEDS
 from minzheng.synth import devices
 from minzheng.synth.calibration import Calibration
+from minzheng.synth.eldercare import generate_eldercare
 from minzheng.synth.geography import County, largest_remainder
 from minzheng.synth.ids import coded, distinct, id_numbers, sequence_numbers
 from minzheng.synth.names import draw_names
@@ -46,6 +47,7 @@ class Quotas:
     certified_carers: int
     social_orgs: int
     children_protected: int
+    consortia: int = 0  # care and rehabilitation consortia (康养联合体), led by institutions
 
 
 def _table(columns: dict[str, object]) -> pa.Table:
@@ -105,9 +107,16 @@ def _weighted_pick(rng, weights: np.ndarray, sizes: np.ndarray, target: float) -
 
 
 def generate_county(
-    county: County, quotas: Quotas, calibration: Calibration, seed: int, snapshot: dt.date
+    county: County,
+    quotas: Quotas,
+    calibration: Calibration,
+    seed: int,
+    snapshot: dt.date,
+    *,
+    eldercare: bool = True,
 ) -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
-    """Generate one county: (lake tables, truth tables)."""
+    """Generate one county: (lake tables, truth tables). Without `eldercare`, the tables of
+    `minzheng.synth.eldercare` are left out (the others are the same bytes either way)."""
     rng = np.random.default_rng([seed, county.index, 2])
     a = calibration.assumption
     today = np.datetime64(snapshot, "D")
@@ -764,6 +773,28 @@ def generate_county(
     device_feeds, device_truth = devices.generate(device_rng, county.code, today, a, *people)
     tables.update({name: _feed(name, snapshot, cols) for name, cols in device_feeds.items()})
 
+    care_truth: dict[str, pa.Table] = {}
+    if eldercare:
+        care, care_truth = generate_eldercare(
+            np.random.default_rng([seed, county.index, 5]),  # a stream of its own, too
+            county=county,
+            consortia=quotas.consortia,
+            calibration=calibration,
+            today=today,
+            feed=lambda name, columns: _feed(name, snapshot, columns),
+            ids=ids,
+            hh_ids=hh_ids,
+            hh=hh,
+            age=age,
+            capability=cap,
+            dead=dead,
+            tekun=tekun_p,
+            low_income_h=low_income_h,
+            village_codes=village_codes,
+            tables=tables,
+        )
+        tables.update(care)
+
     # ---- truth (never read by the platform) ---------------------------------------------
     t_h = np.concatenate([stale_h, missed_h])
     t_kind = np.concatenate(
@@ -809,6 +840,7 @@ def generate_county(
                 "dibao_standard": _money(np.full(h, S)),
             }
         ),
+        **care_truth,
     }
     return tables, truth
 

@@ -93,6 +93,12 @@ def measure(
         "nursing_bed_share": one("SELECT sum(nursing_beds) / sum(beds) FROM care_institutions"),
         "social_organisations": one("SELECT count(*) FROM social_orgs"),
         "social_workers_per_10k": one("SELECT count(*) FROM social_workers") * 10000 / persons,
+        "certified_carers_per_10k_older": one(
+            f"SELECT count(*) FROM care_staff_certificates WHERE expiry_date > DATE '{snapshot}'"
+        )
+        * 10000
+        / older,
+        "care_consortia": one("SELECT count(*) FROM care_consortia"),
         "children_protected": one("SELECT count(*) FROM children_registry"),
     }
 
