@@ -1451,7 +1451,8 @@ def simulate_budget(
     chunk_persons: int = typer.Option(3_000_000, min=1, help="Residents per chunk of counties."),
 ) -> None:
     """Budget mode (政策仿真·预算): the highest value of a parameter whose programmes' annual
-    cost fits the budget, by bisection over full runs, each step reported."""
+    cost fits the budget, by bisection (both ends and the answer over every household, the
+    narrowing over the households with a cost at either end), each step reported."""
     from decimal import Decimal, InvalidOperation
 
     _django()
@@ -1479,7 +1480,8 @@ def simulate_budget(
 
     def report(s) -> None:
         verdict = _("fits") if s.fits else _("over the budget")
-        typer.echo(f"{parameter} = {s.value}: {s.annual_cost:,.2f} ({verdict})")
+        over = "" if s.over_all else _(", over the households with a cost at either end")
+        typer.echo(f"{parameter} = {s.value}: {s.annual_cost:,.2f} ({verdict}{over})")
 
     try:
         lake_manifest(lake)

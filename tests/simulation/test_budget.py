@@ -129,6 +129,75 @@ def test_over_full_runs_the_search_is_the_scan(engine, small_lake):
     assert {s.value: s.annual_cost for s in steps} == {
         v: c for v, c in zip(values, scanned, strict=True) if v in {s.value for s in steps}
     }
+    # both ends and the answer over every household, the narrowing over those kept
+    assert [s.value for s in steps if s.over_all] == [low, high, found]
+    assert any(not s.over_all for s in steps)
+
+
+@pytest.mark.lake
+def test_the_costs_are_the_full_simulation_s(engine, small_lake, tmp_path):
+    """The budget's lean pass (the programme's rules only) and the pass over the households it
+    keeps give the cost a full simulation of the whole catalogue gives, value by value."""
+    con = connect("duckdb")
+    values = [Decimal(700), Decimal(950), Decimal(1200)]
+    kept = tmp_path / "kept"
+    lean = budget.costs_at(
+        engine,
+        con,
+        small_lake,
+        DATE,
+        STANDARD,
+        [values[0], values[-1]],
+        "330000",
+        ["dibao"],
+        3_000_000,
+        keep=kept,
+    )
+    on_kept = budget.costs_kept(engine, con, kept, DATE, STANDARD, values, "330000", ["dibao"])
+    scenarios = []
+    for v in values:
+        path = tmp_path / f"s{v}.yaml"
+        path.write_text(f"name: s{v}\ndate: {DATE}\nparameters:\n  {STANDARD}: {v}\n", "utf-8")
+        scenarios.append(load_scenario(path, engine.parameters, set(engine.rules)))
+    rows = simulate(engine, con, small_lake, DATE, scenarios)
+    full = [budget.annual_cost(rows[s.name], ["dibao"]) for s in scenarios]
+    assert full[0] < full[1] < full[2]
+    assert lean == [full[0], full[2]]
+    assert on_kept == full
+    households = duckdb.sql(f"SELECT count(*) FROM '{kept}/households/*.parquet'").fetchall()[0][0]
+    total = duckdb.sql(
+        f"SELECT count(*) FROM '{small_lake}/hukou_households/*/*.parquet'"
+    ).fetchall()[0][0]
+    assert 0 < households < total / 5  # a small share of the province is kept
+
+
+def test_households_left_out_of_the_kept_ones_are_caught(engine):
+    """When a household outside the kept ones has a cost at the answer found over the kept
+    ones, the answer is checked over every household and the search goes on there."""
+
+    def whole(values):
+        return [Decimal(int(v) * 100 + (5_000 if 900 <= v <= 950 else 0)) for v in values]
+
+    def kept(values):  # misses the 5,000 some households cost between 900 and 950
+        return [Decimal(int(v) * 100) for v in values]
+
+    for money in (Decimal(94_000), Decimal(96_000), Decimal(99_950)):
+        expected = _scan(whole, Decimal(800), Decimal(1000), Decimal(1), money)
+        found, steps = budget.search(
+            engine,
+            None,
+            None,
+            DATE,
+            STANDARD,
+            money,
+            Decimal(800),
+            Decimal(1000),
+            costs=whole,
+            kept=kept,
+        )
+        assert found == expected
+        assert steps[-1].over_all and steps[-1].fits
+        assert all(s.annual_cost == (whole if s.over_all else kept)([s.value])[0] for s in steps)
 
 
 @pytest.mark.lake
