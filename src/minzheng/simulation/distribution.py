@@ -355,9 +355,11 @@ def _levels(table, income: str, weight: str):
         _mz_x=table[income].cast("float64").clip(lower=0.0),
         _mz_w=table[weight].cast("float64"),
     )
-    levels = t.group_by("_mz_x").aggregate(
-        _mz_persons=t._mz_w.sum(), _mz_income=(t._mz_w * t._mz_x).sum()
-    )
+    # Every sum is one the backend takes in a fixed order (the levels' incomes, x times the
+    # level's persons; the rest cumulative over the levels in order), not a parallel sum of
+    # floats whose order varies: the same incomes always give the same figures.
+    levels = t.group_by("_mz_x").aggregate(_mz_persons=t._mz_w.sum())
+    levels = levels.mutate(_mz_income=levels._mz_x * levels._mz_persons)
     upto = ibis.cumulative_window(order_by=levels._mz_x)
     return levels.mutate(
         _mz_cum=levels._mz_persons.sum().over(upto),
@@ -369,10 +371,14 @@ def gini(con, table, income: str, weight: str, *, where: Where = None) -> float:
     """The person-weighted Gini coefficient of per-capita `income` (see the module)."""
     _validated(con, table, income, weight, "gini", where)
     levels = _levels(table, income, weight)
-    query = levels.aggregate(
-        area=(levels._mz_persons * (2 * levels._mz_cum_income - levels._mz_income)).sum(),
-        persons=levels._mz_persons.sum(),
-        income=levels._mz_income.sum(),
+    upto = ibis.cumulative_window(order_by=levels._mz_x)
+    levels = levels.mutate(
+        area=(levels._mz_persons * (2 * levels._mz_cum_income - levels._mz_income)).sum().over(upto)
+    )
+    query = (
+        levels.order_by(ibis.desc("_mz_x"))
+        .limit(1)
+        .select("area", persons="_mz_cum", income="_mz_cum_income")
     )
     [row] = con.to_pyarrow(query).to_pylist()
     persons, total = float(row["persons"]), float(row["income"])
