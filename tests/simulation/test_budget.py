@@ -136,8 +136,9 @@ def test_over_full_runs_the_search_is_the_scan(engine, small_lake):
 
 @pytest.mark.lake
 def test_the_costs_are_the_full_simulation_s(engine, small_lake, tmp_path):
-    """The budget's lean pass (the programme's rules only) and the pass over the households it
-    keeps give the cost a full simulation of the whole catalogue gives, value by value."""
+    """The budget's lean pass (the programme's rules only) and the passes over the households
+    it keeps (those with a cost at either end, and all of them) give the cost a full
+    simulation of the whole catalogue gives, value by value."""
     con = connect("duckdb")
     values = [Decimal(700), Decimal(950), Decimal(1200)]
     kept = tmp_path / "kept"
@@ -153,7 +154,10 @@ def test_the_costs_are_the_full_simulation_s(engine, small_lake, tmp_path):
         3_000_000,
         keep=kept,
     )
-    on_kept = budget.costs_kept(engine, con, kept, DATE, STANDARD, values, "330000", ["dibao"])
+    on_kept, on_all = (
+        budget.costs_kept(engine, con, kept / part, DATE, STANDARD, values, "330000", ["dibao"])
+        for part in ("kept", "all")
+    )
     scenarios = []
     for v in values:
         path = tmp_path / f"s{v}.yaml"
@@ -163,11 +167,13 @@ def test_the_costs_are_the_full_simulation_s(engine, small_lake, tmp_path):
     full = [budget.annual_cost(rows[s.name], ["dibao"]) for s in scenarios]
     assert full[0] < full[1] < full[2]
     assert lean == [full[0], full[2]]
-    assert on_kept == full
-    households = duckdb.sql(f"SELECT count(*) FROM '{kept}/households/*.parquet'").fetchall()[0][0]
-    total = duckdb.sql(
-        f"SELECT count(*) FROM '{small_lake}/hukou_households/*/*.parquet'"
-    ).fetchall()[0][0]
+    assert on_kept == on_all == full
+    households, total = (
+        duckdb.sql(f"SELECT count(*) FROM '{kept}/{part}/households/*.parquet'").fetchall()[0][0]
+        for part in ("kept", "all")
+    )
+    lake = duckdb.sql(f"SELECT count(*) FROM '{small_lake}/hukou_households/*/*.parquet'")
+    assert total == lake.fetchall()[0][0]
     assert 0 < households < total / 5  # a small share of the province is kept
 
 

@@ -125,17 +125,19 @@ def costs_at(
     """The programmes' annual cost with `parameter` at each of `values` from the date on, over
     every household of the lake: one pass by chunks of counties, evaluating the programmes'
     rules once under the parameters in force and, per value, again those the parameter
-    reaches. With `keep`, the households with a cost at any of the values are written there
-    — their persons and households without the reached columns — for `costs_kept`."""
+    reaches. With `keep`, the rules' inputs to those the parameter reaches are written there
+    for `costs_kept`: every household's in `all/`, and in `kept/` those of the households
+    with a cost at any of the values."""
     from minzheng.policy.screen import county_chunks, inputs
 
     ms, rules = _targets(engine, programmes)
     variants, reach = _variants(engine, date, parameter, region, values, rules)
-    needed = engine.params_needed(rules)
+    unchanged = [r for r in rules if r not in reach]  # read no changed value: evaluated once
+    needed = engine.params_needed(unchanged)
     totals = [Decimal(0)] * len(values)
     for i, (counties, _n) in enumerate(county_chunks(lake, max_persons)):
         persons, households = inputs(con, lake, date, counties)
-        P, H = _baseline(engine, con, persons, households, date, counties, rules, needed)
+        P, H = _shared(engine, con, persons, households, date, counties, unchanged, needed)
         try:
             P0, H0 = _drop_reached(P, H, reach)
             tables = _at_values(con, P0, H0, variants, reach, date, counties, ms)
@@ -146,18 +148,19 @@ def costs_at(
                 for t in tables[1:]:
                     ids = ids.union(t.filter(t.cost > 0).select("household_id"))
                 for name, table in (("persons", P0), ("households", H0)):
-                    (keep / name).mkdir(parents=True, exist_ok=True)
-                    con.to_parquet(
-                        table.semi_join(ids, "household_id"),
-                        keep / name / f"part-{i:03d}.parquet",
-                    )
+                    for part, rows in (
+                        ("kept", table.semi_join(ids, "household_id")),
+                        ("all", table),
+                    ):
+                        (keep / part / name).mkdir(parents=True, exist_ok=True)
+                        con.to_parquet(rows, keep / part / name / f"part-{i:03d}.parquet")
         finally:
             _forget(con, ("_budget_p", "_budget_h", *(f"_budget_v{j}" for j in range(len(values)))))
     return totals
 
 
-def _baseline(engine, con, persons, households, date, counties, rules, needed):
-    """The programmes' rules under the parameters in force, kept in the backend."""
+def _shared(engine, con, persons, households, date, counties, rules, needed):
+    """The rules no value changes, kept in the backend."""
     import ibis
 
     params = ibis.memtable(engine.params_table(date, counties, needed).table)
@@ -183,7 +186,8 @@ def costs_kept(
     region: str,
     programmes: list[str],
 ) -> list[Decimal]:
-    """The programmes' annual cost at each value over the households `costs_at` kept."""
+    """The programmes' annual cost at each value over households `costs_at` kept (`kept`:
+    its `kept/` or `all/` folder)."""
     ms, rules = _targets(engine, programmes)
     variants, reach = _variants(engine, date, parameter, region, values, rules)
     P0 = con.read_parquet(str(kept / "persons" / "*.parquet"))
@@ -261,14 +265,18 @@ def search(
         folder, passes = Path(work), []
 
         def whole(values: list[Decimal]) -> list[Decimal]:
-            keep = None if passes else folder  # the first pass keeps the households
             passes.append(values)
+            if len(passes) > 1:  # the lake's pass kept every household's inputs
+                return over(folder / "all", values)
             return costs_at(
-                engine, con, lake, date, parameter, values, region, programmes, max_persons, keep
+                engine, con, lake, date, parameter, values, region, programmes, max_persons, folder
             )
 
+        def over(kept: Path, values: list[Decimal]) -> list[Decimal]:
+            return costs_kept(engine, con, kept, date, parameter, values, region, programmes)
+
         def on_kept(values: list[Decimal]) -> list[Decimal]:
-            return costs_kept(engine, con, folder, date, parameter, values, region, programmes)
+            return over(folder / "kept", values)
 
         return _bisect(low, high, step, budget, ways, report, whole, on_kept, parameter)
 
