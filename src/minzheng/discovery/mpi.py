@@ -79,20 +79,7 @@ def load_measure(path: Path, columns: set[str] | None = None) -> Measure:
     deprived, cutoff, weight), refused with the file and line of what is wrong: an unknown
     column (when `columns` is given), an unknown operator, a negative or missing weight,
     weights not adding up to 1, k outside (0, 1]."""
-    try:
-        data = yamllines.load(path)
-    except (OSError, ValueError) as exc:
-        raise _fail(
-            "bad_file", gettext_noop("%(file)s line %(line)s: %(error)s"), path, 0, error=exc
-        ) from None
-    except Exception as exc:  # yaml.YAMLError: its mark has the line
-        mark = getattr(exc, "problem_mark", None)
-        raise _fail(
-            "bad_yaml",
-            gettext_noop("%(file)s line %(line)s: not valid YAML."),
-            path,
-            mark.line + 1 if mark else 0,
-        ) from None
+    data = yamllines.read(path, MeasureError)
     if not isinstance(data, dict) or not isinstance(data.get("indicators"), list):
         raise _fail(
             "no_indicators",

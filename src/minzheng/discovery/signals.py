@@ -103,20 +103,7 @@ def load_signals(path: Path = RULES) -> SignalSet:
     """The signals of a rule file, checked against the declared feeds (see the module)."""
     from minzheng.exchange.feeds import FEEDS
 
-    try:
-        data = yamllines.load(path)
-    except (OSError, ValueError) as exc:
-        raise _fail(
-            "bad_file", gettext_noop("%(file)s line %(line)s: %(error)s"), path, 0, error=exc
-        ) from None
-    except Exception as exc:  # yaml.YAMLError
-        mark = getattr(exc, "problem_mark", None)
-        raise _fail(
-            "bad_yaml",
-            gettext_noop("%(file)s line %(line)s: not valid YAML."),
-            path,
-            mark.line + 1 if mark else 0,
-        ) from None
+    data = yamllines.read(path, SignalError)
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("signals"), list)

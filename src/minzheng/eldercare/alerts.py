@@ -273,20 +273,7 @@ def _rule(raw: Any, path: Path, line: int) -> Rule:
 def load_rules(path: Path = RULES) -> RuleSet:
     """The alert rules of a file, checked (see the module)."""
     path = Path(path)
-    try:
-        data = yamllines.load(path)
-    except (OSError, ValueError) as exc:
-        raise _fail(
-            "bad_file", gettext_noop("%(file)s line %(line)s: %(error)s"), path, 0, error=exc
-        ) from None
-    except Exception as exc:  # yaml.YAMLError
-        mark = getattr(exc, "problem_mark", None)
-        raise _fail(
-            "bad_yaml",
-            gettext_noop("%(file)s line %(line)s: not valid YAML."),
-            path,
-            mark.line + 1 if mark else 0,
-        ) from None
+    data = yamllines.read(path, AlertRuleError)
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list) or not data["rules"]:
         raise _fail(
             "no_rules",

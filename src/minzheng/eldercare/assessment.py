@@ -450,24 +450,7 @@ class _Reader:
 def load_assessment(path: Path) -> Assessment:
     """An assessment from YAML (see `assessment.yaml`), refused with the file and line of what
     is wrong."""
-    try:
-        data = yamllines.load(path)
-    except (OSError, ValueError) as exc:
-        raise AssessmentError(
-            "bad_file",
-            gettext_noop("%(file)s line %(line)s: %(error)s"),
-            file=str(path),
-            line=0,
-            error=exc,
-        ) from None
-    except Exception as exc:  # yaml.YAMLError: its mark has the line
-        mark = getattr(exc, "problem_mark", None)
-        raise AssessmentError(
-            "bad_yaml",
-            gettext_noop("%(file)s line %(line)s: not valid YAML."),
-            file=str(path),
-            line=mark.line + 1 if mark else 0,
-        ) from None
+    data = yamllines.read(path, AssessmentError)
     read = _Reader(path)
     top = read.entry(
         data,

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from minzheng.lib.i18n import gettext_noop
+
 
 class Mapping(dict):
     """A YAML mapping; `line` is its own line, `lines[key]` the line of each key (1-based)."""
@@ -60,3 +62,38 @@ def line_of(container: Any, key: Any) -> int:
         return lines[key] if lines is not None else 0
     except (KeyError, IndexError, TypeError):
         return getattr(container, "line", 0)
+
+
+def read(path: Path, error: type, duplicate: str = "duplicate_key") -> Any:
+    """`load`, its failures raised as `error(code, template, file=…, line=…, …)` (a
+    TranslatableError of the caller's module): an unreadable file (`bad_file`), malformed YAML
+    (`bad_yaml`, at the line where the parser noticed it), a key given twice (`duplicate`)."""
+    try:
+        return load(path)
+    except ValueError as exc:  # a duplicate key: "line N: KEY is given twice"
+        text = str(exc)
+        line = int(text.split(":", 1)[0].removeprefix("line ")) if text.startswith("line ") else 0
+        what = text.split(": ", 1)[-1].removesuffix(" is given twice")
+        raise error(
+            duplicate,
+            gettext_noop("%(file)s line %(line)s: %(what)s is given twice."),
+            file=str(path),
+            line=line,
+            what=what[:80],
+        ) from None
+    except OSError as exc:
+        raise error(
+            "bad_file",
+            gettext_noop("%(file)s line %(line)s: %(error)s"),
+            file=str(path),
+            line=0,
+            error=exc,
+        ) from None
+    except yaml.YAMLError as exc:  # its mark has the line
+        mark = getattr(exc, "problem_mark", None)
+        raise error(
+            "bad_yaml",
+            gettext_noop("%(file)s line %(line)s: not valid YAML."),
+            file=str(path),
+            line=mark.line + 1 if mark else 0,
+        ) from None

@@ -90,30 +90,7 @@ def _fail(code: str, template: str, file: Path | str, line: int, **params: Any) 
 def load_scenario(path: Path, parameters: ParameterSet, rules: set[str]) -> Scenario:
     """A scenario file checked against the parameters and rule names in force (see the
     module)."""
-    try:
-        data = yamllines.load(path)
-    except ValueError as exc:  # a duplicate key: "line N: … is given twice"
-        text = str(exc)
-        line = int(text.split(":", 1)[0].removeprefix("line ")) if text.startswith("line ") else 0
-        raise _fail(
-            "duplicate_override",
-            gettext_noop("%(file)s line %(line)s: %(what)s is given twice."),
-            path,
-            line,
-            what=shorten(text.split(": ", 1)[-1].removesuffix(" is given twice")),
-        ) from None
-    except OSError as exc:
-        raise _fail(
-            "bad_file", gettext_noop("%(file)s line %(line)s: %(error)s"), path, 0, error=exc
-        ) from None
-    except Exception as exc:  # yaml.YAMLError
-        mark = getattr(exc, "problem_mark", None)
-        raise _fail(
-            "bad_yaml",
-            gettext_noop("%(file)s line %(line)s: not valid YAML."),
-            path,
-            mark.line + 1 if mark else 0,
-        ) from None
+    data = yamllines.read(path, ScenarioError, duplicate="duplicate_override")
     if not isinstance(data, dict) or not isinstance(data.get("parameters", {}), dict):
         raise _fail(
             "bad_scenario",
