@@ -10,14 +10,15 @@ value is met by the highest. Values are whole steps (`step`, 1 yuan by default) 
 lowest; every step is reported with its cost.
 
 The two ends are a pass over every household of the lake, evaluating only the rules the
-budget's programmes need. Households are independent of each other, so that pass also keeps
-the households with a cost at either end (their inputs to the rules the parameter reaches)
-and the narrowing runs over those alone — a few per cent of the province instead of all of
-it. A household outside them can only add cost, so the value above the answer found there is
-over the budget over every household too; the answer itself is then verified by a pass over
-every household, and should some household outside have a cost there (a rule where a higher
-value covers fewer), the search goes on over every household from there. The answer is the
-one a search over full runs gives.
+budget's programmes need — those no value changes once, those the parameter reaches once per
+value. That pass keeps, in a scratch folder, every household's inputs to the reached rules,
+and apart those of the households with a cost at either end. Households are independent of
+each other, so the narrowing runs over the latter alone — a few per cent of the province. A
+household outside them can only add cost, so the value above the answer found there is over
+the budget over every household too; the answer itself is then verified over every
+household's kept inputs, and should some household outside have a cost there (a rule where
+a higher value covers fewer), the search goes on over every household from there. The answer
+is the one a search over full runs gives.
 """
 
 from __future__ import annotations
