@@ -79,6 +79,22 @@ def test_a_bad_scenario_is_refused_on_the_form(client, analyst, sim_settings):
     assert not SimulationRun.objects.exists()
 
 
+@pytest.mark.django_db
+def test_a_worker_that_cannot_start_fails_the_run(client, analyst, sim_settings, monkeypatch):
+    def no_process(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(services.subprocess, "Popen", no_process)
+    sim_settings.SIMULATION_SPAWN = True
+    client.force_login(analyst)
+    started = client.post(reverse("simulation:runs"), _form())
+    run = SimulationRun.objects.get()
+    assert started.status_code == 302 and run.status == "failed"
+    assert "Resource temporarily unavailable" in run.message and run.finished_at
+    page = client.get(started["Location"])
+    assert page.status_code == 200 and "Resource temporarily unavailable" in page.content.decode()
+
+
 @pytest.mark.lake
 @pytest.mark.django_db
 def test_a_run_from_the_page_to_its_results(client, analyst, sim_settings):

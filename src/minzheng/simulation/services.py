@@ -131,18 +131,27 @@ def start(
 
 
 def _spawn(run: SimulationRun) -> None:
-    """The worker, in a process of its own that outlives the request (and the page)."""
+    """The worker, in a process of its own that outlives the request (and the page). A
+    worker that cannot be started (no room for its log, no process) fails the run, with
+    the reason, at once."""
     log_path = Path(settings.VAR_DIR) / "simulation" / f"{run.number}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as out:
-        subprocess.Popen(  # noqa: S603 — our own command, no shell
-            [sys.executable, "-m", "minzheng", "simulate-worker", run.number],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            env=os.environ.copy(),
-        )
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "ab") as out:
+            subprocess.Popen(  # noqa: S603 — our own command, no shell
+                [sys.executable, "-m", "minzheng", "simulate-worker", run.number],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env=os.environ.copy(),
+            )
+    except OSError as exc:
+        run.status, run.finished_at = Status.FAILED, timezone.now()
+        run.message = gettext("the run could not be started: %(error)s") % {
+            "error": exc.strerror or exc
+        }
+        run.save(update_fields=["status", "finished_at", "message"])
 
 
 def reap(now: dt.datetime | None = None) -> int:
