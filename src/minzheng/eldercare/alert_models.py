@@ -49,7 +49,7 @@ class Alert(models.Model):
     device_id = models.CharField(_("device"), max_length=20)
     device_kind = models.CharField(_("device kind"), max_length=10)
     id_number = models.CharField(_("ID number"), max_length=18, db_index=True)
-    name = models.CharField(_("name"), max_length=50, blank=True)
+    name = models.CharField(_("full name"), max_length=50, blank=True)
     household_id = models.CharField(_("household"), max_length=20)
     region_code = models.CharField(_("region"), max_length=12, db_index=True)
     raised_at = models.DateTimeField(_("raised at"))

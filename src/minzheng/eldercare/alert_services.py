@@ -455,7 +455,7 @@ def alert_resolve(
     if code not in Resolution.values:
         raise AlertRefused(
             "bad_reason",
-            gettext_noop("reason: %(value)s is not one of %(allowed)s."),
+            gettext_noop("reason: %(value)s is not one of the ways an alert ends (%(allowed)s)."),
             field="reason",
             value=shorten(code),
             allowed=", ".join(Resolution.values),
