@@ -220,3 +220,35 @@ def test_the_escalate_command_moves_the_alerts_whose_timer_ran_out(fall):
     assert "1" in done.output
     bad = runner.invoke(app, ["eldercare", "escalate", "--at", "yesterday"])
     assert bad.exit_code == 1 and "--at" in bad.output
+
+
+@pytest.mark.lake
+def test_raising_a_lake_day_stores_each_alert_once_at_its_village_and_flags_unknown_devices(
+    regions, small_lake
+):
+    from minzheng.eldercare import alerts
+
+    day = dt.date(2020, 12, 31)
+    evaluation = alerts.evaluate_lake(small_lake, day)
+    runner = CliRunner()
+    args = ["eldercare", "alerts", "--lake", str(small_lake), "--date", "2020-12-31", "--raise"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert Alert.objects.count() == evaluation.alerts.num_rows > 0
+    assert AlertStep.objects.filter(step="relative").count() == Alert.objects.count()
+    # each alert at the village of the person's hukou household, in their county
+    _rows, records = services.lake_records(small_lake, day, services.rules_module.load_rules())
+    villages = {r["alert_id"]: r["village_code"] for r in records}
+    stored = dict(Alert.objects.values_list("alert_id", "region_code"))
+    assert stored == villages
+    assert all(len(v) == 12 for v in stored.values())
+    # the signals of unregistered devices are flagged naming the field, and not stored
+    unknown = evaluation.flagged.to_pylist()
+    assert unknown and "device_id" in first.output
+    assert not Alert.objects.filter(device_id__in=[u["value"] for u in unknown]).exists()
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert Alert.objects.count() == evaluation.alerts.num_rows  # nothing twice
+    raises = AuditEvent.objects.filter(action="alerts_raise").order_by("seq")
+    assert [e.detail["created"] for e in raises] == [evaluation.alerts.num_rows, 0]
+    assert raises.last().detail["flagged"] == len(unknown)
