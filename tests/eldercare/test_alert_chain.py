@@ -70,6 +70,26 @@ def test_an_alert_without_a_village_or_of_an_unknown_rule_is_flagged_naming_the_
     assert not Alert.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"device_id": "D" * 21}, "device_id"),
+        ({"device_id": "D1/../x"}, "device_id"),
+        ({"household_id": "H" * 21}, "household_id"),
+        ({"id_number": "3" * 19}, "id_number"),
+    ],
+)
+def test_an_alert_with_a_malformed_value_is_flagged_naming_the_field(regions, change, field):
+    rec = record("fall") | change
+    if "device_id" in change:
+        rec["alert_id"] = f"20261130-fall-{change['device_id']}"
+    done = services.alerts_raise(records=[rec])
+    assert done.created == 0
+    assert done.flagged[0]["field"] == field
+    assert field in services.flagged_message(done.flagged[0])
+    assert not Alert.objects.exists()
+
+
 def test_an_unacknowledged_alert_moves_up_the_chain_when_each_timer_runs_out(fall):
     assert services.alerts_escalate(now=minutes(4)) == 0
     assert services.alerts_escalate(now=minutes(5)) == 1

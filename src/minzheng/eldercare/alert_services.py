@@ -44,7 +44,9 @@ from minzheng.lib.i18n import RequestError, gettext_noop, shorten
 STEPS = tuple(rules_module.ESCALATION)  # relative, grid_worker, township_visit
 OPEN_STATES = (Alert.State.OPEN, Alert.State.ACKNOWLEDGED)
 SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
-ALERT_ID = re.compile(r"\d{8}-[a-z][a-z0-9_]{0,39}-[A-Za-z0-9]{1,20}")
+ALERT_ID = re.compile(r"\d{8}-[a-z][a-z0-9_]{0,39}-[A-Za-z0-9_.-]{1,20}")
+# what a stored alert's fields hold at most (the model's lengths): longer is flagged
+LIMITS = {"device_id": 20, "household_id": 20, "id_number": 18}
 MAX_NOTE = 2000
 BATCH = 1000
 NOT_FOUND = gettext_noop("Alert %(alert_id)s does not exist or is outside your scope.")
@@ -108,6 +110,13 @@ def alerts_raise(
         if rule is None:  # an alert of a rule this file does not know: say so, keep nothing
             result.flagged.append(
                 {"code": "unknown_rule", "field": "rule", "value": rec["rule"], "events": 0}
+            )
+            continue
+        too_long = [k for k, n in LIMITS.items() if len(str(rec.get(k) or "")) > n]
+        if too_long or not ALERT_ID.fullmatch(str(rec.get("alert_id", ""))):
+            name = (too_long or ["device_id"])[0]
+            result.flagged.append(
+                {"code": "bad_value", "field": name, "value": str(rec.get(name)), "events": 0}
             )
             continue
         if not rec.get("village_code"):
@@ -233,9 +242,15 @@ def flagged_message(row: dict) -> str:
     """A flagged input in the user's language, naming the field and its value."""
     from django.utils.translation import gettext
 
-    template = rules_module.UNKNOWN_DEVICE if row.get("code") == "unknown_device" else NO_VILLAGE
-    if row.get("code") == "unknown_rule":
-        template = gettext_noop("alerts: %(field)s = %(value)s is not a rule of the rule file.")
+    template = {
+        "unknown_device": rules_module.UNKNOWN_DEVICE,
+        "unknown_rule": gettext_noop(
+            "alerts: %(field)s = %(value)s is not a rule of the rule file."
+        ),
+        "bad_value": gettext_noop(
+            "elder_devices: %(field)s = %(value)s is too long or has characters an id cannot have."
+        ),
+    }.get(str(row.get("code")), NO_VILLAGE)
     return gettext(template) % {
         "field": row.get("field", ""),
         "value": shorten(str(row.get("value", ""))),
