@@ -1612,9 +1612,15 @@ def eldercare_alerts(
     score: bool = typer.Option(
         False, "--score", help="Score the rules against the synthetic lake's planted truth."
     ),
+    raise_: bool = typer.Option(
+        False,
+        "--raise",
+        help="Store the alerts on the platform (each alert id once) at the chain's first step.",
+    ),
 ) -> None:
     """Evaluate the alerts for older people living alone (独居老人监测预警) over a day of the
-    home devices' signals; flag signals from unknown devices."""
+    home devices' signals; flag signals from unknown devices; with --raise, store them for
+    the escalation chain."""
     import pyarrow.parquet as pq
     from django.utils.translation import gettext, pgettext
 
@@ -1622,10 +1628,16 @@ def eldercare_alerts(
     from minzheng.lib.i18n import TranslatableError
 
     _django()
+    from minzheng.eldercare import alert_services
+
     when = _date_option(date)
+    records: list[dict] = []
     try:
-        rule_set = alerts.load_rules(rules or alerts.RULES)
-        result = alerts.evaluate_lake(lake, when, rule_set)
+        rule_set = alerts.load_rules(rules or alert_services.rules_path())
+        if raise_:
+            result, records = alert_services.lake_records(lake, when, rule_set)
+        else:
+            result = alerts.evaluate_lake(lake, when, rule_set)
     except TranslatableError as exc:
         raise _fail(exc.translated()) from None
     counts: dict[str, int] = {}
@@ -1675,3 +1687,37 @@ def eldercare_alerts(
         typer.echo(
             gettext("✓ %(n)s alerts in %(path)s") % {"n": result.alerts.num_rows, "path": out}
         )
+    if raise_:
+        done = alert_services.alerts_raise(records=records, rules=rule_set, flagged=flagged)
+        for row in done.flagged[len(flagged) :]:
+            typer.secho(alert_services.flagged_message(row), fg=typer.colors.YELLOW, err=True)
+        typer.echo(
+            gettext("✓ %(created)s alerts raised, %(existing)s already raised")
+            % {"created": done.created, "existing": done.existing}
+        )
+
+
+@eldercare_app.command("escalate")
+def eldercare_escalate(
+    at: str | None = typer.Option(
+        None, "--at", help="The time to escalate at, YYYY-MM-DDTHH:MM (default: now)."
+    ),
+) -> None:
+    """Move every unacknowledged alert whose timer ran out to the next step of the chain
+    (relative → village/grid worker → township visit); meant to run every minute."""
+    _django()
+    from django.utils import timezone
+    from django.utils.translation import gettext
+
+    from minzheng.eldercare import alert_services
+
+    now = None
+    if at is not None:
+        try:
+            now = dt.datetime.fromisoformat(at.strip())
+        except ValueError:
+            raise _fail(f"--at {at!r}: not a date and time (YYYY-MM-DDTHH:MM)") from None
+        if timezone.is_naive(now):
+            now = timezone.make_aware(now)
+    moved = alert_services.alerts_escalate(now=now)
+    typer.echo(gettext("✓ %(n)s alerts escalated") % {"n": moved})

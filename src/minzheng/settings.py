@@ -220,6 +220,10 @@ EXCHANGE_SNAPSHOTS_KEPT = env.int("MINZHENG_SNAPSHOTS_KEPT", 3, minimum=1)
 SIMULATION_SPAWN = env.bool("MINZHENG_SIMULATION_SPAWN", True)
 # Elder care: how long a capability grade holds before the scheduled re-assessment (months).
 ASSESSMENT_VALID_MONTHS = env.int("MINZHENG_ASSESSMENT_VALID_MONTHS", 12, minimum=1)
+# Elder care: the alert rules for older people living alone (their escalation timers too).
+ELDER_ALERT_RULES = Path(
+    env.str("MINZHENG_ELDER_ALERT_RULES", str(PACKAGE_DIR / "eldercare" / "alerts.yaml"))
+).resolve()
 _lake = env.str("MINZHENG_LAKE", "")
 VERIFY_LAKE = Path(_lake).resolve() if _lake else None
 # Declared and found amounts differing by more than both tolerances are flagged.

@@ -123,6 +123,14 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "eldercare/assessments/<str:assessment_number>/confirm/"): row(
         302, 403, 403, 403, 403, 403, 403
     ),
+    # --- elder care: alerts for older people living alone; the township acts, the county reads
+    # (the page rows acknowledge and resolve one alert, the API rows another) ---
+    ("GET", "eldercare/alerts/"): row(302, 200, 200, 200, 403, 403, 403),
+    ("GET", "eldercare/alerts/<str:alert_id>/"): PERSONAL,
+    ("POST", "eldercare/alerts/<str:alert_id>/acknowledge/"): row(
+        302, 302, 403, 404, 403, 403, 403
+    ),
+    ("POST", "eldercare/alerts/<str:alert_id>/resolve/"): row(302, 302, 403, 404, 403, 403, 403),
     # --- policy simulation (政策仿真): the analyst only (aggregates); an empty form is 400,
     # the workbook of a run without results 409 ---
     ("GET", "simulation/"): row(302, 403, 403, 403, 200, 403, 403),
@@ -173,6 +181,12 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "api/discovery/tasks/<task_number>"): PERSONAL_API,
     # (the page's row started the visit: the API closes the task)
     ("POST", "api/discovery/tasks/<task_number>/steps"): row(401, 200, 403, 404, 403, 403, 403),
+    ("GET", "api/eldercare/alerts"): row(401, 200, 200, 200, 403, 403, 403),
+    ("GET", "api/eldercare/alerts/<alert_key>"): PERSONAL_API,
+    ("POST", "api/eldercare/alerts/<alert_key>/acknowledge"): row(
+        401, 200, 403, 404, 403, 403, 403
+    ),
+    ("POST", "api/eldercare/alerts/<alert_key>/resolve"): row(401, 200, 403, 404, 403, 403, 403),
     ("POST", "api/payments"): row(401, 403, 200, 403, 403, 403, 403),
     ("GET", "api/payments"): PAY_API,
     ("GET", "api/payments/<run_number>"): PAY_API,
@@ -246,6 +260,19 @@ for _model, _allowed in ADMIN_MODELS.items():
         MATRIX[("GET", f"admin/{_model}/{_suffix}")] = (
             ADMIN_ONLY | {"admin": _admin} if _admin != 403 else ADMIN_REFUSED
         )
+
+
+def alerts_for_the_matrix() -> list[str]:
+    """Two fresh alerts of the caseworker's township (their timers running)."""
+    from django.utils import timezone
+
+    from minzheng.eldercare.alert_services import alerts_raise
+    from tests.eldercare.alert_fixtures import record
+
+    now = timezone.localtime().replace(tzinfo=None)
+    records = [record("no_door", f"D330102000000{i}", raised=now) for i in (1, 2)]
+    alerts_raise(records=records)
+    return [r["alert_id"] for r in records]
 
 
 def site_routes() -> set[str]:
@@ -353,6 +380,7 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         assessor=caseworker,
         second_assessor=approver,
     )
+    alert_ids = alerts_for_the_matrix()
     run = payments.payment_run(user=approver, request=None, county="330102", month="2020-12")
     event = AuditEvent.objects.order_by("-seq").first()
     values = {
@@ -376,6 +404,8 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "township_code": "330102001",
         "sim_number": simulation.number,
         "assessment_number": assessment.number,
+        "alert_id": alert_ids[0],
+        "alert_key": alert_ids[1],
     }
     object_ids = {
         "auth/group": group.pk,
@@ -440,6 +470,8 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "discovery/tasks/<str:task_number>/act/": {"action": "start_visit"},
         "api/discovery/tasks/<task_number>/steps": {"action": "close", "reason": "已核实"},
         "api/payments/<run_number>/lines/<line>/reissue": {},
+        "eldercare/alerts/<str:alert_id>/resolve/": {"reason": "false_alarm"},
+        "api/eldercare/alerts/<alert_key>/resolve": {"reason": "visited_fine", "note": "正常"},
     }
     # uploads (multipart): an empty return file; a photo of the home
     uploads = {

@@ -39,6 +39,9 @@ RUN_SIMULATION = "simulation.add_simulationrun"
 ASSESS = "eldercare.add_assessment"
 VIEW_ASSESSMENT = "eldercare.view_assessment"
 VIEW_REGISTER = "eldercare.view_register"  # the register of older people (masked)
+# Elder care: alerts for older people living alone; the township acts, the county reads
+VIEW_ALERT = "eldercare.view_alert"
+CHANGE_ALERT = "eldercare.change_alert"  # acknowledge and resolve
 # Data exchange (共享交换): deliveries of department feeds and their quarantine
 LOAD_FEED = "exchange.load_feed"
 VIEW_DELIVERY = "exchange.view_delivery"
@@ -71,6 +74,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_MONITORING,
             VIEW_ASSESSMENT,
             VIEW_REGISTER,
+            VIEW_ALERT,
+            CHANGE_ALERT,
         }
     ),
     # County (and its 核对 centre): reads the county's consents and reports, runs checks and
@@ -90,6 +95,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_MONITORING,
             VIEW_ASSESSMENT,
             VIEW_REGISTER,
+            VIEW_ALERT,
         }
     ),
     # Township or county assessors (评估人员): assess the older people of their scope; two

@@ -80,3 +80,8 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+# The alerts of the escalation chain live in their own module (imported here so that Django
+# finds them as models of this app).
+from minzheng.eldercare.alert_models import Alert, AlertStep  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from minzheng.eldercare import views
+from minzheng.eldercare import alert_views, views
 
 app_name = "eldercare"
 
@@ -10,4 +10,16 @@ urlpatterns = [
     path("assessments/new/", views.assessment_new, name="new"),
     path("assessments/<str:assessment_number>/", views.assessment_page, name="assessment"),
     path("assessments/<str:assessment_number>/confirm/", views.assessment_confirm, name="confirm"),
+]
+
+# --- alerts for older people living alone (the escalation chain) ---
+urlpatterns += [
+    path("alerts/", alert_views.alert_list, name="alerts"),
+    path("alerts/<str:alert_id>/", alert_views.alert_page, name="alert"),
+    path(
+        "alerts/<str:alert_id>/acknowledge/",
+        alert_views.alert_acknowledge,
+        name="alert_acknowledge",
+    ),
+    path("alerts/<str:alert_id>/resolve/", alert_views.alert_resolve, name="alert_resolve"),
 ]
