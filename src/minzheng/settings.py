@@ -220,6 +220,11 @@ EXCHANGE_SNAPSHOTS_KEPT = env.int("MINZHENG_SNAPSHOTS_KEPT", 3, minimum=1)
 SIMULATION_SPAWN = env.bool("MINZHENG_SIMULATION_SPAWN", True)
 # Elder care: how long a capability grade holds before the scheduled re-assessment (months).
 ASSESSMENT_VALID_MONTHS = env.int("MINZHENG_ASSESSMENT_VALID_MONTHS", 12, minimum=1)
+# Home-care visits (EVV): flagged when checked in or out farther than this from the home (m)
+# or shorter than this (minutes); respite care: days an older person may use in a year.
+EVV_MAX_DISTANCE_M = env.int("MINZHENG_EVV_MAX_DISTANCE_M", 1000, minimum=1)
+EVV_MIN_MINUTES = env.int("MINZHENG_EVV_MIN_MINUTES", 10, minimum=1)
+RESPITE_DAYS_PER_YEAR = env.int("MINZHENG_RESPITE_DAYS_PER_YEAR", 30, minimum=0)
 _lake = env.str("MINZHENG_LAKE", "")
 VERIFY_LAKE = Path(_lake).resolve() if _lake else None
 # Declared and found amounts differing by more than both tolerances are flagged.

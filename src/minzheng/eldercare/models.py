@@ -80,3 +80,23 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+# Institutions, beds, staff, consortia and home services: a module of their own.
+from minzheng.eldercare.institution_models import (  # noqa: E402, F401
+    Bed,
+    Consortium,
+    ConsortiumMember,
+    HomeAdaptation,
+    HomeCareBed,
+    HomeCareCentre,
+    HomeCareWorker,
+    Institution,
+    MealOrder,
+    MealPoint,
+    RecordRefusal,
+    RespiteStay,
+    StaffMember,
+    StarGrading,
+    WorkOrder,
+)
