@@ -1624,9 +1624,12 @@ def eldercare_load_records(
         typer.echo(
             f"  {model:<18}{c['rows']:>10,}  +{c['created']:,} ~{c['updated']:,} -{c['deleted']:,}"
         )
+    from minzheng.eldercare.records import REFUSALS
+
     for r in result["refused"]:
+        reason = gettext(REFUSALS.get(r["code"], r["code"]))
         typer.secho(
-            gettext("%(file)s: %(rows)s rows refused (%(code)s)") % r,
+            gettext("%(file)s: %(rows)s rows refused (%(reason)s)") % (r | {"reason": reason}),
             fg=typer.colors.YELLOW,
             err=True,
         )

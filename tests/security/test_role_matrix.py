@@ -25,6 +25,7 @@ from minzheng.eldercare.models import Assessment
 from minzheng.simulation.models import SimulationRun
 from minzheng.verification import services
 from minzheng.verification.models import Consent
+from tests.eldercare.conftest import make_records
 from tests.exchange.conftest import deliver
 from tests.verification.conftest import AS_OF, household_in
 from tests.verification.test_web import consent_all
@@ -123,6 +124,12 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "eldercare/assessments/<str:assessment_number>/confirm/"): row(
         302, 403, 403, 403, 403, 403, 403
     ),
+    # institutions, consortia and home services: the township and the county read them (the
+    # outsider's lists are of their own region); an institution is personal data (residents)
+    ("GET", "eldercare/institutions/"): row(302, 200, 200, 200, 403, 403, 403),
+    ("GET", "eldercare/institutions/<str:institution_id>/"): PERSONAL,
+    ("GET", "eldercare/consortia/"): row(302, 200, 200, 200, 403, 403, 403),
+    ("GET", "eldercare/home-services/"): row(302, 200, 200, 200, 403, 403, 403),
     # --- policy simulation (政策仿真): the analyst only (aggregates); an empty form is 400,
     # the workbook of a run without results 409 ---
     ("GET", "simulation/"): row(302, 403, 403, 403, 200, 403, 403),
@@ -173,6 +180,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "api/discovery/tasks/<task_number>"): PERSONAL_API,
     # (the page's row started the visit: the API closes the task)
     ("POST", "api/discovery/tasks/<task_number>/steps"): row(401, 200, 403, 404, 403, 403, 403),
+    ("GET", "api/eldercare/institutions"): row(401, 200, 200, 200, 403, 403, 403),
+    ("GET", "api/eldercare/institutions/<institution_id>"): PERSONAL_API,
     ("POST", "api/payments"): row(401, 403, 200, 403, 403, 403, 403),
     ("GET", "api/payments"): PAY_API,
     ("GET", "api/payments/<run_number>"): PAY_API,
@@ -353,6 +362,7 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         assessor=caseworker,
         second_assessor=approver,
     )
+    institution = make_records()["ours"]
     run = payments.payment_run(user=approver, request=None, county="330102", month="2020-12")
     event = AuditEvent.objects.order_by("-seq").first()
     values = {
@@ -376,6 +386,7 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "township_code": "330102001",
         "sim_number": simulation.number,
         "assessment_number": assessment.number,
+        "institution_id": institution.pk,
     }
     object_ids = {
         "auth/group": group.pk,

@@ -39,6 +39,8 @@ RUN_SIMULATION = "simulation.add_simulationrun"
 ASSESS = "eldercare.add_assessment"
 VIEW_ASSESSMENT = "eldercare.view_assessment"
 VIEW_REGISTER = "eldercare.view_register"  # the register of older people (masked)
+# institutions, beds, staff, consortia and the home services (residents and clients masked)
+VIEW_INSTITUTION = "eldercare.view_institution"
 # Data exchange (共享交换): deliveries of department feeds and their quarantine
 LOAD_FEED = "exchange.load_feed"
 VIEW_DELIVERY = "exchange.view_delivery"
@@ -71,6 +73,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_MONITORING,
             VIEW_ASSESSMENT,
             VIEW_REGISTER,
+            VIEW_INSTITUTION,
         }
     ),
     # County (and its 核对 centre): reads the county's consents and reports, runs checks and
@@ -90,6 +93,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_MONITORING,
             VIEW_ASSESSMENT,
             VIEW_REGISTER,
+            VIEW_INSTITUTION,
         }
     ),
     # Township or county assessors (评估人员): assess the older people of their scope; two

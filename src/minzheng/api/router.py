@@ -18,6 +18,7 @@ from minzheng.audit.services import refusal_record
 from minzheng.cases.api import router as cases_router
 from minzheng.cases.payments_api import router as payments_router
 from minzheng.discovery.api import router as discovery_router
+from minzheng.eldercare.api import router as eldercare_router
 from minzheng.lib.i18n import RequestError, gettext_noop, shorten
 from minzheng.regions.models import Region
 from minzheng.regions.selectors import region_children_with_counts, region_path
@@ -129,3 +130,4 @@ api.add_router("/verification", verification_router)
 api.add_router("/cases", cases_router)
 api.add_router("/payments", payments_router)
 api.add_router("/discovery", discovery_router)
+api.add_router("/eldercare", eldercare_router)

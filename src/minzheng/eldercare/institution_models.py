@@ -15,6 +15,7 @@ import datetime as dt
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from minzheng.regions.scoping import RegionScopedQuerySet
 
@@ -52,9 +53,6 @@ class Institution(Record):
     class Meta:
         verbose_name = _("elder-care institution")
         verbose_name_plural = _("elder-care institutions")
-        permissions = [
-            ("view_institutions", _("Can view institutions, consortia and home services"))
-        ]
 
     def __str__(self) -> str:
         return self.name
@@ -296,8 +294,8 @@ class MealPoint(Record):
 
 class MealOrder(Record):
     class Mode(models.TextChoices):
-        DINE_IN = "dine_in", _("dine in")
-        DELIVERY = "delivery", _("delivery")
+        DINE_IN = "dine_in", pgettext_lazy("meal", "dine in")
+        DELIVERY = "delivery", pgettext_lazy("meal", "delivery")
 
     id = models.CharField(_("order"), max_length=24, primary_key=True)
     point = models.ForeignKey(

@@ -96,6 +96,34 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "hukou_persons": ("id_number", "household_id"),
     "hukou_households": ("household_id", "village_code"),
 }
+# What each refusal of a row means (shown with its file, column and value).
+REFUSALS = {
+    "no_details": gettext_noop("the institution has no row in care_institution_details"),
+    "unknown_code": gettext_noop("not one of the codes the feed allows"),
+    "missing": gettext_noop("missing"),
+    "not_in_county": gettext_noop("not a township of the row's county"),
+    "bad_bed_counts": gettext_noop("dementia-care ≤ nursing-type ≤ all beds does not hold"),
+    "bad_star_grade": gettext_noop("a star grade is 1 to 5, with the date of the grading"),
+    "bad_id_number": gettext_noop("not a valid 18-digit ID number"),
+    "not_registered": gettext_noop("the person is not in the hukou register"),
+    "unknown_bed": gettext_noop("no such bed in the institution"),
+    "bed_in_two_institutions": gettext_noop(
+        "the bed is another institution's: a bed is counted in one institution only"
+    ),
+    "bed_occupied": gettext_noop("the bed already has a resident"),
+    "bed_type_differs": gettext_noop("the bed's type differs from the institution's numbering"),
+    "person_in_two_beds": gettext_noop("the person already has a bed"),
+    "unknown_institution": gettext_noop("no such institution"),
+    "unknown_staff": gettext_noop("no such staff member"),
+    "unknown_consortium": gettext_noop("no such consortium"),
+    "unknown_centre": gettext_noop("no such home-care centre"),
+    "unknown_point": gettext_noop("no such meal point"),
+    "unknown_worker": gettext_noop("no such carer of the centre"),
+    "subsidy_above_price": gettext_noop("the subsidy is above the price"),
+    "bad_minute": gettext_noop("not a minute of the day (0–1439)"),
+    "check_out_first": gettext_noop("checked out before checked in"),
+    "bad_days": gettext_noop("at least one day"),
+}
 MINUTES_A_DAY = 1440
 EARTH_RADIUS_M = 6_371_000
 
