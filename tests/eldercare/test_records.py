@@ -156,3 +156,22 @@ def test_only_a_data_steward_loads_records(small_lake, caseworker):
     with pytest.raises(PermissionRefused):
         load_records(small_lake, user=caseworker)
     assert AuditEvent.objects.filter(action="permission_denied", actor=caseworker).exists()
+
+
+def test_the_command_loads_reports_refusals_and_changes_nothing_the_second_time(
+    small_lake, steward
+):
+    from typer.testing import CliRunner
+
+    from minzheng.cli import app
+
+    runner = CliRunner()
+    args = ["eldercare", "load-records", "--lake", str(small_lake), "--user", "st_records"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "签退早于签到" in first.output  # the refused visits, in Chinese, on stderr
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0
+    assert "0 处变更" in second.output
+    unknown = runner.invoke(app, [*args[:-1], "nobody"])
+    assert unknown.exit_code == 1

@@ -6,6 +6,7 @@ caller's service (`institution_get`, `home_services`)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +26,7 @@ from minzheng.lib import idcard
 from minzheng.lib.i18n import RequestError, gettext_noop, shorten
 from minzheng.regions.scoping import user_scope
 
+ID_PATTERN = re.compile(r"[A-Za-z0-9-]{1,20}")
 NURSING_TYPE = (m.Bed.Kind.NURSING, m.Bed.Kind.DEMENTIA)
 
 
@@ -141,9 +143,14 @@ def institution_get(*, user: Any, request: HttpRequest | None, institution_id: s
         object_type="institution",
         object_id=institution_id,
     )
-    found = _annotated(
-        m.Institution.objects.for_user(user).filter(pk=str(institution_id)[:20])
-    ).first()
+    key = str(institution_id)
+    # an id is letters, digits and dashes: anything else (a NUL byte, which PostgreSQL refuses)
+    # is no institution and never reaches a query
+    found = (
+        _annotated(m.Institution.objects.for_user(user).filter(pk=key)).first()
+        if ID_PATTERN.fullmatch(key)
+        else None
+    )
     if found is None:
         not_found(
             InstitutionRefused,

@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -266,14 +265,13 @@ def institution_list(request: HttpRequest) -> HttpResponse:
 
     rows, prefix = institutions.institutions_for(request.user, request.GET.get("region"))
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    totals = rows.aggregate(n=Count("pk"))
     return render(
         request,
         "eldercare/institutions.html",
         {
             "page": page,
             "prefix": prefix,
-            "count": totals["n"],
+            "count": page.paginator.count,
             "regions": Region.objects.for_user(request.user)
             .filter(parent=request.user.region)
             .order_by("code"),
