@@ -58,6 +58,7 @@ demo-data: env
 	$(BIN)/minzheng synth --scale $(DEMO_SCALE) --seed 1 --out $(DEMO_DIR)/lake
 	$(BIN)/minzheng init --subcounty $(DEMO_DIR)/lake/regions/subcounty.csv
 	$(BIN)/minzheng feed load-lake $(DEMO_DIR)/lake --user steward
+	$(BIN)/minzheng eldercare load-records --lake $(DEMO_DIR)/lake --user steward
 	$(BIN)/minzheng snapshot build --as-of 2020-12-31 --user steward
 	$(BIN)/minzheng screen --date 2020-12-31 --out $(DEMO_DIR)/screen
 	$(BIN)/minzheng cases demo --caseworker caseworker --approver approver

@@ -1601,6 +1601,46 @@ def eldercare_export(
     typer.echo(f"✓ {n:,} confirmed assessments written to {out}")
 
 
+@eldercare_app.command("load-records")
+def eldercare_load_records(
+    lake: Path = typer.Option(..., exists=True, file_okay=False, help="A lake folder."),
+    user: str = typer.Option(..., help="The data steward loading it (a user name)."),
+) -> None:
+    """Load the lake's elder-care feeds into the platform's records: institutions, beds,
+    staff, consortia and home services (all or nothing; a second run changes nothing)."""
+    _django()
+    from django.utils.translation import gettext
+
+    from minzheng.eldercare.records import load_records
+    from minzheng.lib.i18n import TranslatableError
+
+    steward = _steward(user)
+    try:
+        with _ProgressBar(gettext("loading elder-care records")) as bar:
+            result = load_records(lake, user=steward, progress=bar)
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+    for model, c in result["counts"].items():
+        if model == "RecordRefusal":
+            continue
+        typer.echo(
+            f"  {model:<18}{c['rows']:>10,}  +{c['created']:,} ~{c['updated']:,} -{c['deleted']:,}"
+        )
+    from minzheng.eldercare.records import REFUSALS
+
+    for r in result["refused"]:
+        reason = gettext(REFUSALS.get(r["code"], r["code"]))
+        typer.secho(
+            gettext("%(file)s: %(rows)s rows refused (%(reason)s)") % (r | {"reason": reason}),
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    typer.echo(
+        gettext("✓ elder-care records of %(path)s as of %(date)s: %(changed)s changes")
+        % {"path": lake, "date": result["snapshot_date"], "changed": f"{result['changed']:,}"}
+    )
+
+
 @eldercare_app.command("alerts")
 def eldercare_alerts(
     lake: Path = typer.Option(..., exists=True, file_okay=False, help="A lake folder."),

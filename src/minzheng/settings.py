@@ -224,6 +224,11 @@ ASSESSMENT_VALID_MONTHS = env.int("MINZHENG_ASSESSMENT_VALID_MONTHS", 12, minimu
 ELDER_ALERT_RULES = Path(
     env.str("MINZHENG_ELDER_ALERT_RULES", str(PACKAGE_DIR / "eldercare" / "alerts.yaml"))
 ).resolve()
+# Home-care visits (EVV): flagged when checked in or out farther than this from the home (m)
+# or shorter than this (minutes); respite care: days an older person may use in a year.
+EVV_MAX_DISTANCE_M = env.int("MINZHENG_EVV_MAX_DISTANCE_M", 1000, minimum=1)
+EVV_MIN_MINUTES = env.int("MINZHENG_EVV_MIN_MINUTES", 10, minimum=1)
+RESPITE_DAYS_PER_YEAR = env.int("MINZHENG_RESPITE_DAYS_PER_YEAR", 30, minimum=0)
 _lake = env.str("MINZHENG_LAKE", "")
 VERIFY_LAKE = Path(_lake).resolve() if _lake else None
 # Declared and found amounts differing by more than both tolerances are flagged.

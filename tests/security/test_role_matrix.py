@@ -25,6 +25,7 @@ from minzheng.eldercare.models import Assessment
 from minzheng.simulation.models import SimulationRun
 from minzheng.verification import services
 from minzheng.verification.models import Consent
+from tests.eldercare.conftest import make_records
 from tests.exchange.conftest import deliver
 from tests.verification.conftest import AS_OF, household_in
 from tests.verification.test_web import consent_all
@@ -131,6 +132,12 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
         302, 302, 403, 404, 403, 403, 403
     ),
     ("POST", "eldercare/alerts/<str:alert_id>/resolve/"): row(302, 302, 403, 404, 403, 403, 403),
+    # institutions, consortia and home services: the township and the county read them (the
+    # outsider's lists are of their own region); an institution is personal data (residents)
+    ("GET", "eldercare/institutions/"): row(302, 200, 200, 200, 403, 403, 403),
+    ("GET", "eldercare/institutions/<str:institution_id>/"): PERSONAL,
+    ("GET", "eldercare/consortia/"): row(302, 200, 200, 200, 403, 403, 403),
+    ("GET", "eldercare/home-services/"): row(302, 200, 200, 200, 403, 403, 403),
     # --- policy simulation (政策仿真): the analyst only (aggregates); an empty form is 400,
     # the workbook of a run without results 409 ---
     ("GET", "simulation/"): row(302, 403, 403, 403, 200, 403, 403),
@@ -187,6 +194,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
         401, 200, 403, 404, 403, 403, 403
     ),
     ("POST", "api/eldercare/alerts/<alert_key>/resolve"): row(401, 200, 403, 404, 403, 403, 403),
+    ("GET", "api/eldercare/institutions"): row(401, 200, 200, 200, 403, 403, 403),
+    ("GET", "api/eldercare/institutions/<institution_id>"): PERSONAL_API,
     ("POST", "api/payments"): row(401, 403, 200, 403, 403, 403, 403),
     ("GET", "api/payments"): PAY_API,
     ("GET", "api/payments/<run_number>"): PAY_API,
@@ -381,6 +390,7 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         second_assessor=approver,
     )
     alert_ids = alerts_for_the_matrix()
+    institution = make_records()["ours"]
     run = payments.payment_run(user=approver, request=None, county="330102", month="2020-12")
     event = AuditEvent.objects.order_by("-seq").first()
     values = {
@@ -406,6 +416,7 @@ def test_each_persona_gets_exactly_what_the_matrix_says(
         "assessment_number": assessment.number,
         "alert_id": alert_ids[0],
         "alert_key": alert_ids[1],
+        "institution_id": institution.pk,
     }
     object_ids = {
         "auth/group": group.pk,

@@ -42,6 +42,8 @@ VIEW_REGISTER = "eldercare.view_register"  # the register of older people (maske
 # Elder care: alerts for older people living alone; the township acts, the county reads
 VIEW_ALERT = "eldercare.view_alert"
 CHANGE_ALERT = "eldercare.change_alert"  # acknowledge and resolve
+# institutions, beds, staff, consortia and the home services (residents and clients masked)
+VIEW_INSTITUTION = "eldercare.view_institution"
 # Data exchange (共享交换): deliveries of department feeds and their quarantine
 LOAD_FEED = "exchange.load_feed"
 VIEW_DELIVERY = "exchange.view_delivery"
@@ -76,6 +78,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_REGISTER,
             VIEW_ALERT,
             CHANGE_ALERT,
+            VIEW_INSTITUTION,
         }
     ),
     # County (and its 核对 centre): reads the county's consents and reports, runs checks and
@@ -96,6 +99,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_ASSESSMENT,
             VIEW_REGISTER,
             VIEW_ALERT,
+            VIEW_INSTITUTION,
         }
     ),
     # Township or county assessors (评估人员): assess the older people of their scope; two

@@ -19,6 +19,7 @@ from minzheng.cases.api import router as cases_router
 from minzheng.cases.payments_api import router as payments_router
 from minzheng.discovery.api import router as discovery_router
 from minzheng.eldercare.alert_api import router as eldercare_alerts_router
+from minzheng.eldercare.api import router as eldercare_router
 from minzheng.lib.i18n import RequestError, gettext_noop, shorten
 from minzheng.regions.models import Region
 from minzheng.regions.selectors import region_children_with_counts, region_path
@@ -131,3 +132,4 @@ api.add_router("/cases", cases_router)
 api.add_router("/payments", payments_router)
 api.add_router("/discovery", discovery_router)
 api.add_router("/eldercare", eldercare_alerts_router)
+api.add_router("/eldercare", eldercare_router)

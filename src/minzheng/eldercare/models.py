@@ -85,3 +85,21 @@ class Assessment(models.Model):
 # The alerts of the escalation chain live in their own module (imported here so that Django
 # finds them as models of this app).
 from minzheng.eldercare.alert_models import Alert, AlertStep  # noqa: E402, F401
+# Institutions, beds, staff, consortia and home services: a module of their own.
+from minzheng.eldercare.institution_models import (  # noqa: E402, F401
+    Bed,
+    Consortium,
+    ConsortiumMember,
+    HomeAdaptation,
+    HomeCareBed,
+    HomeCareCentre,
+    HomeCareWorker,
+    Institution,
+    MealOrder,
+    MealPoint,
+    RecordRefusal,
+    RespiteStay,
+    StaffMember,
+    StarGrading,
+    WorkOrder,
+)

@@ -10,6 +10,10 @@ urlpatterns = [
     path("assessments/new/", views.assessment_new, name="new"),
     path("assessments/<str:assessment_number>/", views.assessment_page, name="assessment"),
     path("assessments/<str:assessment_number>/confirm/", views.assessment_confirm, name="confirm"),
+    path("institutions/", views.institution_list, name="institutions"),
+    path("institutions/<str:institution_id>/", views.institution_page, name="institution"),
+    path("consortia/", views.consortium_list, name="consortia"),
+    path("home-services/", views.home_services, name="home_services"),
 ]
 
 # --- alerts for older people living alone (the escalation chain) ---

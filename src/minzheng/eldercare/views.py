@@ -252,3 +252,67 @@ REGISTER_LABELS = {
     "severe_disability": gettext_lazy("severe disability"),
     "age_80": gettext_lazy("80 or older"),
 }
+
+
+# --- institutions, beds, staff, consortia and home services ---
+
+
+@login_required
+@permission_required(roles.VIEW_INSTITUTION)
+def institution_list(request: HttpRequest) -> HttpResponse:
+    from minzheng.eldercare import institutions
+    from minzheng.regions.models import Region
+
+    rows, prefix = institutions.institutions_for(request.user, request.GET.get("region"))
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "eldercare/institutions.html",
+        {
+            "page": page,
+            "prefix": prefix,
+            "count": page.paginator.count,
+            "regions": Region.objects.for_user(request.user)
+            .filter(parent=request.user.region)
+            .order_by("code"),
+            "data_date": institutions.data_date(),
+        },
+    )
+
+
+@login_required
+@permission_required(roles.VIEW_INSTITUTION)
+def institution_page(request: HttpRequest, institution_id: str) -> HttpResponse:
+    from minzheng.eldercare import institutions
+
+    try:
+        found = institutions.institution_get(
+            user=request.user, request=request, institution_id=institution_id
+        )
+    except TranslatableError as exc:
+        return refused(request, exc)
+    return render(request, "eldercare/institution.html", found)
+
+
+@login_required
+@permission_required(roles.VIEW_INSTITUTION)
+def consortium_list(request: HttpRequest) -> HttpResponse:
+    from minzheng.eldercare import institutions
+
+    page = Paginator(institutions.consortia_for(request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "eldercare/consortia.html", {"page": page})
+
+
+@login_required
+@permission_required(roles.VIEW_INSTITUTION)
+def home_services(request: HttpRequest) -> HttpResponse:
+    from minzheng.eldercare import institutions
+    from minzheng.regions.models import Region
+
+    found = institutions.home_services(
+        user=request.user, request=request, region=request.GET.get("region")
+    )
+    found["regions"] = (
+        Region.objects.for_user(request.user).filter(parent=request.user.region).order_by("code")
+    )
+    return render(request, "eldercare/home_services.html", found)
