@@ -42,10 +42,10 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def step(name: str, args: list[str], env: dict | None = None) -> dict:
+def step(name: str, args: list[str], env: dict | None = None, binary: str = MINZHENG) -> dict:
     """Run one command, print and return its figures."""
     before = load()
-    seconds, gib, done = watched([MINZHENG, *args], env=env)
+    seconds, gib, done = watched([binary, *args], env=env)
     after = load()
     result = {
         "step": name,
