@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -45,13 +46,18 @@ def load() -> str:
 def step(name: str, args: list[str], env: dict | None = None, binary: str = MINZHENG) -> dict:
     """Run one command, print and return its figures."""
     before = load()
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     seconds, gib, done = watched([binary, *args], env=env)
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     after = load()
     result = {
         "step": name,
         "command": "minzheng " + " ".join(args),
         "seconds": round(seconds, 1),
         "peak_gib": round(gib, 2),
+        # CPU seconds of the command (user + system): on a shared machine a fairer
+        # comparison than the wall time, which waits for the other processes
+        "cpu_seconds": round(used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime, 1),
         "exit": done.returncode,
         "load_before": before,
         "load_after": after,

@@ -3,14 +3,16 @@
     .venv/bin/python bench/discovery_raise.py --run DIR --database URL [--date 2020-12-31]
         [--minzheng BIN] [--times N]
 
-DIR is a folder of `minzheng discover run` (its findings and signals). URL is a database:
+DIR is a folder of `minzheng discover run` (its findings and signals), or any folder with a
+`findings/` and a `signals/` folder in it. URL is a database:
 `sqlite:////path/file.sqlite3` (the file is removed first) or a PostgreSQL URL (the database
 is dropped and created again). Set-up (not timed): `minzheng init --no-demo-users` with this
 checkout's command. Then `discover tasks --as-of DATE --run DIR` N times (default 2) with
 BIN (default this checkout's `minzheng`; another checkout's gives the "before" numbers on
 the same data): the first raises every task, the next ones find nothing changed and must
 create none. Each is a child process timed from outside with the peak resident memory of
-its process tree (`bench/memwatch.py`) and the load average before and after.
+its process tree (`bench/memwatch.py`), its CPU time (user + system, a fairer comparison on
+a shared machine) and the load average before and after.
 """
 
 from __future__ import annotations
@@ -53,16 +55,26 @@ def main() -> None:
     parser.add_argument("--times", type=int, default=2)
     args = parser.parse_args()
     env = fresh(args.database)
-    command = ["discover", "tasks", "--as-of", args.date, "--run", str(args.run)]
+    command = ["discover", "tasks", "--as-of", args.date]
+    if (args.run / "_run.json").exists():
+        command += ["--run", str(args.run)]
+    else:  # a folder made otherwise, with findings/ and signals/ in it
+        command += [
+            "--findings",
+            str(args.run / "findings"),
+            "--signals",
+            str(args.run / "signals"),
+        ]
     results = [
         step(f"tasks {i + 1}", command, env, binary=args.minzheng) for i in range(args.times)
     ]
     print(json.dumps({"database": urlparse(args.database).scheme, "binary": args.minzheng}))
-    print("| run | seconds | peak GiB | load before | load after | output |")
-    print("|---|---|---|---|---|---|")
+    print("| run | seconds | CPU seconds | peak GiB | load before | load after | output |")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         print(
-            f"| {r['step']} | {r['seconds']:,.1f} | {r['peak_gib']:.2f} | {r['load_before']} | "
+            f"| {r['step']} | {r['seconds']:,.1f} | {r['cpu_seconds']:,.1f} | {r['peak_gib']:.2f} | "
+            f"{r['load_before']} | "
             f"{r['load_after']} | {r['output'].strip()} |"
         )
 
