@@ -277,17 +277,21 @@ class Evidence:
             """
         )
 
-    def evidence(self, households: pa.Table):
+    def evidence(self, households: pa.Table | None):
         """The evidence (a JSON list, items in the order source, what, person) of the given
-        households; a DuckDB relation."""
-        self.con.register("wanted", households)
+        households (None: of all); a DuckDB relation."""
+        if households is None:
+            source = "items"
+        else:
+            self.con.register("wanted", households)
+            source = "items SEMI JOIN wanted USING (household_id)"
         return self.con.sql(
-            """
+            f"""
             SELECT household_id,
                    '[' || string_agg(item, ', '
                                      ORDER BY source, what, person NULLS FIRST, item) || ']'
                        AS evidence
-            FROM items SEMI JOIN wanted USING (household_id)
+            FROM {source}
             GROUP BY household_id
             """
         )
@@ -356,23 +360,21 @@ def _fetch(sql: str, params: Iterable[Any] = ()) -> list[tuple]:
 
 
 def create_tables() -> None:
-    """The temporary tables of one raising (dropped first if a failed one left them)."""
+    """The temporary tables of one raising (dropped first if a failed one left them). On
+    PostgreSQL without keys: its joins hash them, and an index would slow the COPY."""
     drop_tables()
-    text = "text" if connection.vendor == "postgresql" else "TEXT"
+    postgres = connection.vendor == "postgresql"
+    key = "" if postgres else " PRIMARY KEY"
+    timestamp = "timestamp with time zone" if postgres else "text"
+    date = "date" if postgres else "text"
     _execute(
-        f"CREATE TEMPORARY TABLE {STAGING} (household_id {text} PRIMARY KEY, "
-        f"region_code {text} NOT NULL, county {text} NOT NULL, source {text} NOT NULL, "
-        f"evidence_key {text} NOT NULL, priority double precision NOT NULL, "
-        f"status {text}, task_id bigint)"
+        f"CREATE TEMPORARY TABLE {STAGING} (household_id text{key}, region_code text NOT NULL, "
+        "county text NOT NULL, source text NOT NULL, evidence_key text NOT NULL, "
+        "priority double precision NOT NULL, status text, task_id bigint)"
     )
+    _execute(f"CREATE TEMPORARY TABLE {EVIDENCE} (household_id text{key}, evidence text NOT NULL)")
     _execute(
-        f"CREATE TEMPORARY TABLE {EVIDENCE} (household_id {text} PRIMARY KEY, "
-        f"evidence {text} NOT NULL)"
-    )
-    timestamp = "timestamp with time zone" if connection.vendor == "postgresql" else "TEXT"
-    date = "date" if connection.vendor == "postgresql" else "TEXT"
-    _execute(
-        f"CREATE TEMPORARY TABLE {SETTINGS} (county {text} PRIMARY KEY, "
+        f"CREATE TEMPORARY TABLE {SETTINGS} (county text PRIMARY KEY, "
         f"recent_since {timestamp} NOT NULL, quiet_since {timestamp} NOT NULL, "
         f"due_date {date} NOT NULL, sequence bigint NOT NULL DEFAULT 0)"
     )
@@ -447,8 +449,12 @@ def classify(task_table: str, case_table: str) -> dict[str, int]:
     return counts
 
 
-def to_write() -> pa.Table:
-    """The households that get a new task or new evidence."""
+def to_write(counts: dict[str, int]) -> pa.Table | None:
+    """The households that get a new task or new evidence; None when they are most of them
+    (a first raise): then all the evidence is loaded, which costs less than reading a
+    million household numbers back."""
+    if counts["created"] + counts["updated"] >= sum(counts.values()) / 2:
+        return None
     households = [
         h
         for (h,) in _fetch(
@@ -553,7 +559,7 @@ def _raise_in_database(
     )
     counts = classify(tasks, cases)
     if counts["created"] or counts["updated"]:
-        wanted = to_write()
+        wanted = to_write(counts)
         load(EVIDENCE, ["household_id", "evidence"], _batches(evidence.evidence(wanted)))
         if connection.vendor == "postgresql":
             analyze(EVIDENCE)
