@@ -242,3 +242,11 @@ def test_a_mixed_raise_gives_each_household_its_outcome(tmp_path, clock, casewor
 
     again = services.tasks_raise(as_of=AS_OF, findings=f, signals=s)
     assert again == {"created": 0, "updated": 0, "unchanged": 8, "recent_case": 1, "quiet": 1}
+
+    # one change among many: only its evidence is built and loaded (the households to write
+    # are read back), and it is written all the same
+    Task.objects.filter(pk=changed.pk).update(evidence_key="stale again", evidence=[])
+    last = services.tasks_raise(as_of=AS_OF, findings=f, signals=s)
+    assert last == {"created": 0, "updated": 1, "unchanged": 7, "recent_case": 1, "quiet": 1}
+    changed.refresh_from_db()
+    assert (changed.evidence_key, changed.evidence) == expected[changed.household_id][:2]

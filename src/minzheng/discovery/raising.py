@@ -28,6 +28,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ ESCAPES = {
     for code in range(32)
 }
 BATCH_ROWS = 100_000
+CACHE_KIB = 512 * 1024  # SQLite's page cache while raising
 
 
 # --- The evidence items in SQL ------------------------------------------------------------
@@ -524,13 +526,36 @@ def raise_tasks(
             weights, {c: float(setting("discovery.finding_weight", c)) for c in counties}
         )
         # One transaction: a failure leaves nothing behind, the temporary tables included.
-        with transaction.atomic():
+        with _sqlite_in_memory(), transaction.atomic():
             counts = _raise_in_database(
                 evidence, households, counties, as_of, today, now, setting, due, last_sequence
             )
     finally:
         evidence.close()
     return counts
+
+
+@contextmanager
+def _sqlite_in_memory() -> Iterator[None]:
+    """On SQLite, the temporary tables in memory (unless called inside a transaction, where
+    SQLite cannot change it) and a larger page cache while raising (SQLite's defaults,
+    temporary files and 2 MB, made a million new tasks wait on the disk); the connection's
+    own settings again afterwards."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    settings = {"cache_size": -CACHE_KIB}
+    if not connection.in_atomic_block:
+        settings["temp_store"] = 2  # MEMORY
+    before = {name: _fetch(f"PRAGMA {name}")[0][0] for name in settings}
+    for name, value in settings.items():
+        _execute(f"PRAGMA {name} = {value}")
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            _execute(f"PRAGMA {name} = {int(value)}")
 
 
 def _raise_in_database(
