@@ -46,6 +46,11 @@ ESCAPES = {
     code: {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"}.get(code, f"\\u{code:04x}")
     for code in range(32)
 }
+INTEGERS = {
+    f"{sign}{size}"
+    for sign in ("", "U")
+    for size in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+}
 BATCH_ROWS = 100_000
 CACHE_KIB = 512 * 1024  # SQLite's page cache while raising
 
@@ -79,7 +84,7 @@ def _value(column: str, kind: str) -> str | None:
     # str(Decimal) is plain notation up to six places (beyond, zero is written 0E-7).
     if (decimal and int(decimal.group(2)) <= 6) or kind == "DATE":
         return f"""CASE WHEN {quoted} IS NULL THEN 'null' ELSE '"' || CAST({quoted} AS VARCHAR) || '"' END"""
-    if kind in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT") or kind.startswith("U"):
+    if kind in INTEGERS:
         return f"coalesce(CAST({quoted} AS VARCHAR), 'null')"
     if kind == "BOOLEAN":
         return f"CASE WHEN {quoted} IS NULL THEN 'null' WHEN {quoted} THEN 'true' ELSE 'false' END"
