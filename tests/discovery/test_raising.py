@@ -250,3 +250,25 @@ def test_a_mixed_raise_gives_each_household_its_outcome(tmp_path, clock, casewor
     assert last == {"created": 0, "updated": 1, "unchanged": 7, "recent_case": 1, "quiet": 1}
     changed.refresh_from_db()
     assert (changed.evidence_key, changed.evidence) == expected[changed.household_id][:2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_raising_outside_a_transaction_puts_the_connections_settings_back(tmp_path, clock):
+    """On SQLite, raising switches the temporary tables to memory and enlarges the page
+    cache (possible only outside a transaction) and restores both afterwards."""
+    from django.db import connection
+
+    def pragmas():
+        with connection.cursor() as cursor:
+            return {
+                name: cursor.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("temp_store", "cache_size")
+            }
+
+    f, s = mixed_files(tmp_path)
+    before = pragmas() if connection.vendor == "sqlite" else None
+    counts = services.tasks_raise(as_of=AS_OF, findings=f, signals=s)
+    assert counts["created"] == len(HOUSEHOLDS)
+    assert Task.objects.filter(state="open").count() == len(HOUSEHOLDS)
+    if connection.vendor == "sqlite":
+        assert pragmas() == before
