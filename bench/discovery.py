@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -42,16 +43,21 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def step(name: str, args: list[str], env: dict | None = None) -> dict:
+def step(name: str, args: list[str], env: dict | None = None, binary: str = MINZHENG) -> dict:
     """Run one command, print and return its figures."""
     before = load()
-    seconds, gib, done = watched([MINZHENG, *args], env=env)
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds, gib, done = watched([binary, *args], env=env)
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     after = load()
     result = {
         "step": name,
         "command": "minzheng " + " ".join(args),
         "seconds": round(seconds, 1),
         "peak_gib": round(gib, 2),
+        # CPU seconds of the command (user + system): on a shared machine a fairer
+        # comparison than the wall time, which waits for the other processes
+        "cpu_seconds": round(used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime, 1),
         "exit": done.returncode,
         "load_before": before,
         "load_after": after,

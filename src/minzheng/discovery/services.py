@@ -45,7 +45,6 @@ ACTIONS = {
     "convert": pgettext_lazy("task action", "open a case"),
     "close": pgettext_lazy("task action", "close as not needed"),
 }
-BATCH = 2000
 FINDING_LABELS = {
     "eligible_not_enrolled": pgettext_lazy("finding", "eligible but not enrolled"),
     "enrolled_ineligible": pgettext_lazy("finding", "enrolled but no longer eligible"),
@@ -144,16 +143,18 @@ def tasks_raise(
     actor: Any = None,
 ) -> dict[str, int]:
     """Raise or update the tasks of every household the findings and signals name (see the
-    module); returns how many were created, updated, unchanged, and skipped and why."""
-    from minzheng.cases.models import Case
+    module); returns how many were created, updated, unchanged, and skipped and why.
+
+    Set-based (`discovery.raising`): the evidence and its keys are built on DuckDB, the
+    households classified and the tasks written by a few statements in the database, in one
+    transaction. A household's evidence is `evidence_of`'s, its key `_key`'s."""
     from minzheng.cases.services import calendar
+    from minzheng.discovery import raising
     from minzheng.discovery.signals import load_signals
 
     weights = {s.name: s.weight for s in load_signals().signals}
-    found = evidence_of(findings, signals)
     today = timezone.localdate()
     holidays = calendar()
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "recent_case": 0, "quiet": 0}
 
     @cache
     def setting(name: str, county: str) -> Any:  # resolved once per county, not per household
@@ -163,84 +164,17 @@ def tasks_raise(
     def due(limit: int) -> dt.date:  # the same for every task of the day with this limit
         return workdays.add_workdays(today, limit, holidays)
 
-    keys = sorted(found)
-    for start in range(0, len(keys), BATCH):
-        chunk = keys[start : start + BATCH]
-        # The open tasks' evidence is only compared by its key: not read (nor decoded).
-        open_tasks = {
-            t.household_id: t
-            for t in Task.objects.filter(household_id__in=chunk, state__in=OPEN).only(
-                "pk", "household_id", "evidence_key"
-            )
-        }
-        recent = set()
-        cases = Case.objects.filter(household_id__in=chunk).values_list(
-            "household_id", "created_at", "decided_at", "region_code"
-        )
-        for household, created, decided, region in cases:
-            days = setting("discovery.recent_case_days", region[:6])
-            since = timezone.now() - dt.timedelta(days=days)
-            if decided is None or created >= since or decided >= since:
-                recent.add(household)
-        closed = Task.objects.filter(household_id__in=chunk, state=Task.State.CLOSED).values_list(
-            "household_id", "evidence_key", "state_since", "region_code"
-        )
-        closed_keys = defaultdict(list)
-        for household, key, since, region in closed:
-            closed_keys[household].append((key, since, region))
-        new, changed = [], []
-        for h in chunk:
-            info = found[h]
-            county = info["region"][:6]
-            items = sorted(info["items"], key=lambda i: (i["source"], i["what"], i["person"]))
-            key = _key(items)
-            priority = min(
-                1.0,
-                sum(weights.get(s, 0) for s in info["signals"])
-                + (float(setting("discovery.finding_weight", county)) if info["findings"] else 0),
-            )
-            task = open_tasks.get(h)
-            if task is not None:
-                if task.evidence_key == key:
-                    counts["unchanged"] += 1
-                else:
-                    task.evidence, task.evidence_key, task.priority = items, key, priority
-                    task.as_of = as_of
-                    changed.append(task)
-                continue
-            if h in recent:
-                counts["recent_case"] += 1
-                continue
-            quiet_days = setting("discovery.quiet_days", county)
-            if any(
-                k == key and s >= timezone.now() - dt.timedelta(days=quiet_days)
-                for k, s, _r in closed_keys[h]
-            ):
-                counts["quiet"] += 1
-                continue
-            limit = setting("discovery.task_limit", county)
-            new.append(
-                Task(
-                    household_id=h,
-                    region_code=info["region"],
-                    source=Task.Source.SIGNAL
-                    if info["signals"] and not info["findings"]
-                    else Task.Source.SCREENING,
-                    as_of=as_of,
-                    evidence=items,
-                    evidence_key=key,
-                    priority=priority,
-                    due_date=due(limit),
-                )
-            )
-        with transaction.atomic():
-            _number(new, today)
-            Task.objects.bulk_create(new, batch_size=BATCH)
-            Task.objects.bulk_update(
-                changed, ["evidence", "evidence_key", "priority", "as_of"], batch_size=BATCH
-            )
-            counts["created"] += len(new)
-            counts["updated"] += len(changed)
+    counts = raising.raise_tasks(
+        findings=findings,
+        signals=signals,
+        as_of=as_of,
+        today=today,
+        now=timezone.now(),
+        weights=weights,
+        setting=setting,
+        due=due,
+        last_sequence=lambda county: _last_sequence(_prefix(county, today)),
+    )
     audit_record(
         actor=actor,
         action="tasks_raise",
@@ -251,16 +185,24 @@ def tasks_raise(
     return counts
 
 
+def _prefix(county: str, today: dt.date) -> str:
+    return f"RW{county}{today:%Y%m%d}"
+
+
+def _last_sequence(prefix: str) -> int:
+    """The last sequence number given today in the county of `prefix` (0: none yet)."""
+    last = Task.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
+    return int(last[len(prefix) :]) if last else 0
+
+
 def _number(tasks: list[Task], today: dt.date) -> None:
     """Numbers RW<county><date><sequence of the day in the county>, continuing the day's."""
     by_county: dict[str, list[Task]] = defaultdict(list)
     for t in tasks:
         by_county[t.region_code[:6]].append(t)
     for county, group in by_county.items():
-        prefix = f"RW{county}{today:%Y%m%d}"
-        last = Task.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
-        sequence = int(last[len(prefix) :]) if last else 0
-        for i, t in enumerate(group, start=sequence + 1):
+        prefix = _prefix(county, today)
+        for i, t in enumerate(group, start=_last_sequence(prefix) + 1):
             t.number = f"{prefix}{i:06d}"
 
 
