@@ -1675,13 +1675,15 @@ def eldercare_alerts(
         )
 
 
+from minzheng.lib.i18n import gettext_noop  # noqa: E402  (msgids of the layout's steps)
+
 LAYOUT_STEPS = {
-    "read": "Reading the institutions and home-care centres…",
-    "homes": "Reading the older people and their homes…",
-    "indicators": "Counting beds and certified carers per 10,000 older people…",
-    "coverage": "Measuring the distance to the nearest facility…",
-    "sites": "Choosing the new sites (maximal covering location problem)…",
-    "done": "Done.",
+    "read": gettext_noop("Reading the institutions and home-care centres…"),
+    "homes": gettext_noop("Reading the older people and their homes…"),
+    "indicators": gettext_noop("Counting beds and certified carers per 10,000 older people…"),
+    "coverage": gettext_noop("Measuring the distance to the nearest facility…"),
+    "sites": gettext_noop("Choosing the new sites (maximal covering location problem)…"),
+    "done": gettext_noop("Done."),
 }
 
 
@@ -1704,10 +1706,15 @@ def eldercare_layout(
     from minzheng.lib.i18n import TranslatableError
 
     _django()
-    if out is not None and out.exists():
+    try:
+        if out is not None:
+            layout.output_paths(out)
+    except FileExistsError as exc:
         raise _fail(
-            gettext("--out %(path)s: the file exists; it is never replaced.") % {"path": out}
-        )
+            gettext("--out %(path)s: the file exists; it is never replaced.") % {"path": exc}
+        ) from None
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
 
     def progress(step: str) -> None:
         typer.secho(gettext(LAYOUT_STEPS[step]), err=True, fg=typer.colors.BLUE)
@@ -1805,8 +1812,7 @@ def eldercare_layout(
             written = layout.write(result, out)
         except FileExistsError as exc:
             raise _fail(
-                gettext("--out %(path)s: the file exists; it is never replaced.")
-                % {"path": exc.args[0] if exc.args else out}
+                gettext("--out %(path)s: the file exists; it is never replaced.") % {"path": exc}
             ) from None
         except TranslatableError as exc:
             raise _fail(exc.translated()) from None

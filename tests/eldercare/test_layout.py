@@ -336,3 +336,39 @@ def test_the_layout_of_the_small_lake_is_consistent(small_lake):
     city = result.indicators[0]
     assert city["code"] == "330200"
     assert city["older"] == sum(r["older"] for r in result.indicators[1:])
+
+
+def test_the_command_prints_the_table_in_chinese_and_writes_json_once(lake, tmp_path):
+    from typer.testing import CliRunner
+
+    from minzheng.cli import app
+
+    out = tmp_path / "plan.json"
+    args = ["eldercare", "layout", "--lake", str(lake), "--city", COUNTY, "--sites", "1"]
+    first = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert "上城区" in first.output
+    assert "直线距离" in first.output
+    assert json.loads(out.read_text("utf-8"))["coverage"][-1]["share"] == 75.0
+    again = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert again.exit_code == 1
+    assert "不会覆盖" in again.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--city", "339900"], 'city = "339900"'),
+        (["--sites", "0"], "sites = 0"),
+        (["--out", "plan.xlsx"], ".json"),
+    ],
+)
+def test_the_command_refuses_bad_input_naming_the_field(lake, extra, said):
+    from typer.testing import CliRunner
+
+    from minzheng.cli import app
+
+    args = ["eldercare", "layout", "--lake", str(lake), "--city", COUNTY, *extra]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert said in result.output

@@ -144,19 +144,6 @@ def area_prefix(code: Any, field_name: str = "city") -> str:
     )
 
 
-def city_prefix(code: Any) -> str:
-    """The prefix of a city code (`330100` → `3301`); anything else is refused naming `city`."""
-    text = str(code or "").strip()
-    if divisions().get(text, ("", ""))[1] != "city":
-        raise LayoutError(
-            "unknown_city",
-            gettext_noop("%(field)s = %(value)s is not a city code of the province (e.g. 330100)."),
-            field="city",
-            value=shown(text),
-        )
-    return text[:4]
-
-
 def _full(prefix: str) -> str:
     """The region code of a prefix (`3301` → `330100`, `33` → `330000`)."""
     return prefix.ljust(6, "0") if len(prefix) < 6 else prefix
