@@ -311,6 +311,8 @@ def indicators(
                     "carers_per_10k": _ratio(carers, older, 10_000),
                 }
             )
+    # the region first, then each city followed by its counties
+    rows.sort(key=lambda r: ("" if r["level"] == "province" else r["code"][:4], r["code"]))
     for row in rows:
         row["meets"] = {
             key: (row[key] >= targets[key].target_2025 if row[key] is not None else None)
