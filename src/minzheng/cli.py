@@ -1761,3 +1761,158 @@ def eldercare_escalate(
             now = timezone.make_aware(now)
     moved = alert_services.alerts_escalate(now=now)
     typer.echo(gettext("✓ %(n)s alerts escalated") % {"n": moved})
+
+
+from minzheng.lib.i18n import gettext_noop  # noqa: E402  (msgids of the layout's steps)
+
+LAYOUT_STEPS = {
+    "read": gettext_noop("Reading the institutions and home-care centres…"),
+    "homes": gettext_noop("Reading the older people and their homes…"),
+    "indicators": gettext_noop("Counting beds and certified carers per 10,000 older people…"),
+    "coverage": gettext_noop("Measuring the distance to the nearest facility…"),
+    "sites": gettext_noop("Choosing the new sites (maximal covering location problem)…"),
+    "done": gettext_noop("Done."),
+}
+
+
+@eldercare_app.command("layout")
+def eldercare_layout(
+    lake: Path = typer.Option(..., exists=True, file_okay=False, help="A lake folder."),
+    city: str = typer.Option("330100", help="The city (or county) code, e.g. 330100 for 杭州市."),
+    sites: int = typer.Option(10, help="How many new sites to suggest (1–200)."),
+    out: Path | None = typer.Option(
+        None, dir_okay=False, help="Write the result to FILE.json or FILE.csv (never replaced)."
+    ),
+) -> None:
+    """The layout plan of elder care (养老机构布局): beds, nursing-type and dementia-care beds
+    and valid certified carers per 10,000 older people against the plan's targets, the share of
+    older people of the main urban area within 1 km (straight line) of an institution or
+    home-care centre, and new sites that cover the most of the others."""
+    from django.utils.translation import gettext, pgettext
+
+    from minzheng.eldercare import layout
+    from minzheng.lib.i18n import TranslatableError
+
+    _django()
+    try:
+        if out is not None:
+            layout.output_paths(out)
+    except FileExistsError as exc:
+        raise _fail(
+            gettext("--out %(path)s: the file exists; it is never replaced.") % {"path": exc}
+        ) from None
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+
+    def progress(step: str) -> None:
+        typer.secho(gettext(LAYOUT_STEPS[step]), err=True, fg=typer.colors.BLUE)
+
+    try:
+        result = layout.layout(lake, city, sites=sites, progress=progress)
+    except TranslatableError as exc:
+        raise _fail(exc.translated()) from None
+    targets = layout.load_targets()
+    typer.echo(
+        gettext("%(name)s (%(code)s), data of %(date)s")
+        % {"name": result.name, "code": result.area, "date": result.snapshot}
+    )
+    columns = [
+        (pgettext("layout", "Region"), 14),
+        (pgettext("layout", "Older people"), 12),
+        (pgettext("layout", "Beds /10k"), 11),
+        (pgettext("layout", "Nursing %"), 10),
+        (pgettext("layout", "Dementia /10k"), 14),
+        (pgettext("layout", "Carers /10k"), 12),
+        (pgettext("layout", "Consortia"), 10),
+    ]
+    typer.echo(_ljust(columns[0][0], columns[0][1]) + "".join(_rjust(n, w) for n, w in columns[1:]))
+    typer.echo(
+        _ljust(pgettext("layout", "Target 2025"), 14)
+        + _rjust("", 12)
+        + "".join(
+            _rjust(_number(targets[k].target_2025), w)
+            for k, w in (
+                ("beds_per_10k", 11),
+                ("nursing_share", 10),
+                ("dementia_beds_per_10k", 14),
+                ("carers_per_10k", 12),
+            )
+        )
+    )
+    for row in result.indicators:
+        marks = row["meets"]
+        cells = [
+            _mark(row["beds_per_10k"], marks["beds_per_10k"]),
+            _mark(row["nursing_share"], marks["nursing_share"]),
+            _mark(row["dementia_beds_per_10k"], marks["dementia_beds_per_10k"]),
+            _mark(row["carers_per_10k"], marks["carers_per_10k"]),
+        ]
+        typer.echo(
+            _ljust(row["name"], 14)
+            + _rjust(f"{row['older']:,}", 12)
+            + "".join(_rjust(c, w) for c, (_n, w) in zip(cells, columns[2:6], strict=True))
+            + _rjust(str(row["consortia"]), 10)
+        )
+    typer.echo(gettext("✗ = below the plan's 2025 target."))
+    typer.echo("")
+    typer.echo(
+        gettext(
+            "Main urban area (urban households of the city's districts): older people within "
+            "%(km)s km of an institution or home-care centre"
+        )
+        % {"km": _number(result.radius_m / 1000)}
+    )
+    header = [
+        (pgettext("layout", "District"), 14),
+        (pgettext("layout", "Older people"), 12),
+        (pgettext("layout", "Within 1 km"), 12),
+        (pgettext("layout", "Share %"), 9),
+        (pgettext("layout", "Institution only %"), 20),
+        (pgettext("layout", "With new sites %"), 18),
+    ]
+    typer.echo(_ljust(header[0][0], 14) + "".join(_rjust(n, w) for n, w in header[1:]))
+    for row in result.coverage:
+        name = row["name"] or pgettext("layout", "Total")
+        typer.echo(
+            _ljust(name, 14)
+            + _rjust(f"{row['older']:,}", 12)
+            + _rjust(f"{row['covered']:,}", 12)
+            + _rjust(_number(row["share"]), 9)
+            + _rjust(_number(row["share_institution"]), 20)
+            + _rjust(_number(row["share_after"]), 18)
+        )
+    typer.echo(gettext(layout.STRAIGHT_LINE))
+    typer.echo("")
+    typer.echo(gettext("Suggested new sites (each covers older people no facility covers yet):"))
+    for s in result.sites:
+        typer.echo(
+            gettext("%(rank)s. %(lon)s, %(lat)s (%(county)s): %(n)s older people newly covered")
+            % {
+                "rank": s["rank"],
+                "lon": f"{s['lon']:.5f}",
+                "lat": f"{s['lat']:.5f}",
+                "county": s["county_name"],
+                "n": f"{s['newly_covered']:,}",
+            }
+        )
+    if out is not None:
+        try:
+            written = layout.write(result, out)
+        except FileExistsError as exc:
+            raise _fail(
+                gettext("--out %(path)s: the file exists; it is never replaced.") % {"path": exc}
+            ) from None
+        except TranslatableError as exc:
+            raise _fail(exc.translated()) from None
+        for path in written:
+            typer.echo(gettext("✓ written to %(path)s") % {"path": path})
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
+
+
+def _mark(value: float | None, meets: bool | None) -> str:
+    return _number(value) + ("" if meets or meets is None else " ✗")

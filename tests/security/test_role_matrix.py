@@ -118,6 +118,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     # --- elder care (浙里养): the assessors' pages; the township and the county read them
     ("GET", "eldercare/"): row(302, 200, 200, 200, 403, 403, 403),
     ("GET", "eldercare/register/"): row(302, 200, 200, 200, 403, 403, 403),
+    # (the layout plan: aggregates of the user's own regions, like the monitoring page)
+    ("GET", "eldercare/layout/"): row(302, 200, 200, 200, 200, 403, 403),
     ("GET", "eldercare/assessments/new/"): row(302, 403, 403, 403, 403, 403, 403),
     ("POST", "eldercare/assessments/new/"): row(302, 403, 403, 403, 403, 403, 403),
     ("GET", "eldercare/assessments/<str:assessment_number>/"): PERSONAL,

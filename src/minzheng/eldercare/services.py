@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -485,3 +486,86 @@ def register_page(
         "group": filters.group if filters.group in register.GROUPS else "",
         "grade": "" if filters.min_grade is None else str(filters.min_grade),
     }
+
+
+class LayoutRefused(RequestError):
+    """A layout page asked for a region it cannot show (404 when unknown or out of scope)."""
+
+
+@functools.lru_cache(maxsize=32)
+def _layout_indicators(lake: Path, prefix: str) -> list[dict[str, Any]]:
+    from minzheng.eldercare import layout
+
+    return layout.indicators(lake, prefix)
+
+
+@functools.lru_cache(maxsize=32)
+def _layout_result(lake: Path, area: str, sites: int) -> Any:
+    from minzheng.eldercare import layout
+
+    return layout.layout(lake, area, sites=sites)
+
+
+LAYOUT_SITES = 10
+LAYOUT_MAX_SITES = 50
+
+
+def layout_page(*, user: Any, request: HttpRequest | None, query: dict[str, Any]) -> dict[str, Any]:
+    """The layout plan of the user's scope (aggregates only, no personal data): the indicators
+    of the scope's regions against the plan's targets, and for one area of the scope (a city,
+    county or township: the `area` asked for, else the user's region below the province) the
+    1 km coverage of its main urban area and `sites` suggested sites. An area outside the scope
+    or unknown is not found (404, audited). Results are kept per lake, area and sites for the
+    life of the process: at scale 1.0 a city's first view takes as long as the benchmark."""
+    from minzheng.eldercare import layout
+    from minzheng.exchange.services import current_lake
+    from minzheng.lib.i18n import TranslatableError
+    from minzheng.regions.scoping import user_scope
+
+    require(user, roles.VIEW_MONITORING, request=request, object_type="eldercare_layout")
+    scope = user_scope(user)
+    asked = str(query.get("area") or "").strip()
+    area = asked or (scope.code if scope.level != "province" else "")
+    if area and (not area.isdigit() or not area.startswith(scope.prefix) or not _known_area(area)):
+        not_found(
+            LayoutRefused,
+            "area_not_found",
+            gettext_noop("Region %(region)s is not a city, county or township of your scope."),
+            user=user,
+            request=request,
+            action="layout_read",
+            object_type="region",
+            object_id=shorten(area),
+            region=shorten(area),
+        )
+    text = str(query.get("sites") or "").strip()
+    sites = int(text) if text.isdigit() and 0 < len(text) <= 2 else LAYOUT_SITES
+    sites = min(max(sites, 1), LAYOUT_MAX_SITES)
+    page: dict[str, Any] = {"area": area, "sites": sites, "scope": scope, "error": ""}
+    try:
+        lake = current_lake()
+        page["indicators"] = _layout_indicators(Path(lake), scope.prefix)
+    except TranslatableError as exc:  # no lake yet, or a lake without the feeds
+        page["indicators"], page["error"] = [], exc.translated()
+        return page
+    page["targets"] = layout.load_targets()
+    page["result"] = None
+    if area:
+        try:
+            page["result"] = _layout_result(Path(lake), area, sites)
+        except TranslatableError as exc:  # e.g. no institution in the area
+            page["error"] = exc.translated()
+    return page
+
+
+def _known_area(code: str) -> bool:
+    from minzheng.eldercare import layout
+    from minzheng.lib.i18n import TranslatableError
+
+    if len(code) not in (6, 9):
+        return False
+    try:
+        prefix = layout.area_prefix(code, "area")
+    except TranslatableError:
+        return False
+    return len(prefix) > 2

@@ -20,6 +20,7 @@ from minzheng.accounts.permissions import permission_required
 from minzheng.audit.services import personal_data_read
 from minzheng.eldercare import services
 from minzheng.eldercare.assessment import default_assessment
+from minzheng.eldercare.layout import STRAIGHT_LINE
 from minzheng.eldercare.models import Assessment
 from minzheng.lib import idcard
 from minzheng.lib.i18n import TranslatableError
@@ -316,3 +317,37 @@ def home_services(request: HttpRequest) -> HttpResponse:
         Region.objects.for_user(request.user).filter(parent=request.user.region).order_by("code")
     )
     return render(request, "eldercare/home_services.html", found)
+@login_required
+@permission_required(roles.VIEW_MONITORING)
+def layout_plan(request: HttpRequest) -> HttpResponse:
+    """The layout plan of elder care (aggregates only): the indicators of the user's regions
+    against the plan's targets, and an area's 1 km coverage, suggested sites and map."""
+    from minzheng.regions.models import Region
+
+    try:
+        page = services.layout_page(user=request.user, request=request, query=request.GET.dict())
+    except TranslatableError as exc:
+        return refused(request, exc)
+    result = page.get("result")
+    scope = page["scope"]
+    areas = Region.objects.for_user(request.user).filter(
+        code__startswith=scope.prefix, level__in=["city", "county"]
+    )
+    chart = None
+    if result is not None:
+        chart = {
+            "name": result.name,
+            "facilities": result.facilities,
+            "cells": result.cells,
+            "sites": result.sites,
+        }
+    return render(
+        request,
+        "eldercare/layout.html",
+        {
+            **page,
+            "areas": areas.order_by("code"),
+            "chart": chart,
+            "note": gettext(STRAIGHT_LINE),
+        },
+    )
