@@ -61,7 +61,7 @@ class Institution(Record):
 class StarGrading(Record):
     """A star grading of an institution (GB/T 37276《养老机构等级划分与评定》): 1–5 stars."""
 
-    id = models.CharField(max_length=40, primary_key=True)  # institution:date
+    id = models.CharField(_("grading"), max_length=40, primary_key=True)  # institution:date
     institution = models.ForeignKey(
         Institution,
         verbose_name=_("institution"),
@@ -217,7 +217,7 @@ class ConsortiumMember(Record):
         INSTITUTION = "institution", _("institution")
         CENTRE = "home_care_centre", _("home-care centre")
 
-    id = models.CharField(max_length=45, primary_key=True)  # consortium:member
+    id = models.CharField(_("membership"), max_length=45, primary_key=True)  # consortium:member
     consortium = models.ForeignKey(
         Consortium, verbose_name=_("consortium"), on_delete=models.CASCADE, related_name="members"
     )
@@ -344,10 +344,10 @@ class WorkOrder(Record):
     service_date = models.DateField(_("service date"))
     check_in = models.PositiveSmallIntegerField(_("checked in (minute of the day)"))
     check_out = models.PositiveSmallIntegerField(_("checked out (minute of the day)"))
-    check_in_lon = models.FloatField()
-    check_in_lat = models.FloatField()
-    check_out_lon = models.FloatField()
-    check_out_lat = models.FloatField()
+    check_in_lon = models.FloatField(_("check-in longitude"))
+    check_in_lat = models.FloatField(_("check-in latitude"))
+    check_out_lon = models.FloatField(_("check-out longitude"))
+    check_out_lat = models.FloatField(_("check-out latitude"))
     duration = models.PositiveSmallIntegerField(_("duration (minutes)"))
     distance_m = models.PositiveIntegerField(
         _("farthest check-in or check-out from the home (m)"), null=True
@@ -392,7 +392,7 @@ class RespiteStay(Record):
     """A respite stay (喘息服务), counted against the yearly allowance
     `MINZHENG_RESPITE_DAYS_PER_YEAR`."""
 
-    id = models.CharField(max_length=30, primary_key=True)  # id_number:start date
+    id = models.CharField(_("respite stay"), max_length=30, primary_key=True)  # id_number:start date
     region_code = models.CharField(_("region"), max_length=12, db_index=True)
     id_number = models.CharField(_("ID number"), max_length=18)
     started_on = models.DateField(_("from"))
@@ -427,7 +427,7 @@ class RecordRefusal(Record):
     """A row of the lake's elder-care feeds that the loader refused, kept with the file,
     column and value it names (quarantine, never silently dropped)."""
 
-    id = models.CharField(max_length=130, primary_key=True)  # table:record:column
+    id = models.CharField(_("refusal"), max_length=130, primary_key=True)  # table:record:column
     table = models.CharField(_("file"), max_length=40)
     record_id = models.CharField(_("record"), max_length=40)
     column = models.CharField(_("column"), max_length=40)
