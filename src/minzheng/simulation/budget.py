@@ -125,8 +125,7 @@ def costs_at(
 ) -> list[Decimal]:
     """The programmes' annual cost with `parameter` at each of `values` from the date on, over
     every household of the lake: one pass by chunks of counties, evaluating the programmes'
-    rules once under the parameters in force and, per value, again those the parameter
-    reaches. With `keep`, the rules' inputs to those the parameter reaches are written there
+    rules the parameter does not reach once and, per value, those it reaches. With `keep`, the rules' inputs to those the parameter reaches are written there
     for `costs_kept`: every household's in `all/`, and in `kept/` those of the households
     with a cost at any of the values."""
     from minzheng.policy.screen import county_chunks, inputs
